@@ -1,0 +1,223 @@
+"""Write commands: `init`, `admit`, `record ...`, `import`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from api import render
+from api.clikit import (
+    DEFAULT_PROGRAMME,
+    EXIT_USAGE,
+    Ctx,
+    actor_options,
+    errors_mapped,
+    fail,
+    make_actor,
+)
+from ledger.actors import Actor
+from ledger.money import parse_yuan
+from ledger.rules import packaged_rules, parse_rules_toml
+
+IMPORT_LINES_MAX = 1_000_000
+
+
+@click.command()
+@click.option("--programme", default=DEFAULT_PROGRAMME, show_default=True)
+@click.option("--rules", "rules_file", type=click.Path(exists=True, dir_okay=False),
+              help="a rules TOML file (default: the one shipped for the programme)")
+@click.option("--total", required=True, help="the programme's total fund, in yuan")
+@click.option("--date", "day", default=None, help="business date YYYY-MM-DD (default today)")
+@actor_options
+@click.pass_obj
+def init(ctx: Ctx, programme: str, rules_file: str | None, total: str, day: str | None,
+         actor_id: str | None, role: str | None, scope: str | None) -> None:
+    """Create the store and open a programme under its rules (province). 开设项目"""
+    with errors_mapped(ctx):
+        rules = (parse_rules_toml(Path(rules_file).read_text("utf-8")) if rules_file
+                 else packaged_rules(programme))
+        app = ctx.open(must_exist=False)
+        when = dt.date.fromisoformat(day) if day else app.today()
+        render.result(app.open_programme(rules, parse_yuan(total, "total"),
+                                         make_actor(actor_id, role, scope), when), ctx.as_json)
+
+
+@click.command()
+@click.option("--programme", default=DEFAULT_PROGRAMME, show_default=True)
+@click.option("--county", required=True, help="6-digit county code")
+@click.option("--name", required=True, help="county name, e.g. 丰顺县")
+@click.option("--allocation", required=True, help="the county's allocation, in yuan")
+@click.option("--document-no", required=True, help="文号 of the admission")
+@click.option("--date", "day", required=True, help="business date YYYY-MM-DD")
+@actor_options
+@click.pass_obj
+def admit(ctx: Ctx, programme: str, county: str, name: str, allocation: str, document_no: str,
+          day: str, actor_id: str | None, role: str | None, scope: str | None) -> None:
+    """Admit a county with its allocation (province). 纳入示范县"""
+    with errors_mapped(ctx):
+        result = ctx.open().admit_county(
+            programme, county, name, parse_yuan(allocation, "allocation"), document_no,
+            make_actor(actor_id, role, scope), dt.date.fromisoformat(day))
+        render.result(result, ctx.as_json)
+
+
+def _execute(ctx: Ctx, payload: dict[str, Any], actor: Actor) -> None:
+    with errors_mapped(ctx):
+        payload = {k: v for k, v in payload.items() if v is not None}
+        render.result(ctx.open().execute(payload, actor), ctx.as_json)
+
+
+def _common(f: Any) -> Any:
+    for option in reversed([
+        click.option("--programme", default=DEFAULT_PROGRAMME, show_default=True),
+        click.option("--county", "county_code", required=True, help="6-digit county code"),
+        click.option("--entry-id", help="the entry's id: the idempotency key"),
+        click.option("--date", "business_date", required=True, help="business date YYYY-MM-DD"),
+    ]):
+        f = option(f)
+    return actor_options(f)
+
+
+@click.group()
+def record() -> None:
+    """Record an entry: appropriation, project, disbursement, expenditure, reversal, or any
+    command from a JSON file. 记账"""
+
+
+@record.command("appropriation")
+@_common
+@click.option("--batch", type=int, required=True, help="1 or 2")
+@click.option("--amount", required=True, help="yuan, at most two decimals")
+@click.option("--document-no", required=True, help="文号")
+def appropriation(actor_id: str, role: str, scope: str, **fields: Any) -> None:
+    """资金下达 (province)."""
+    _execute(click.get_current_context().find_object(Ctx),
+             {"kind": "appropriation", **fields}, make_actor(actor_id, role, scope))
+
+
+@record.command("project")
+@_common
+@click.option("--project", "project_code", required=True)
+@click.option("--name", required=True)
+@click.option("--category", required=True,
+              help="rural_products_online | public_services | training")
+@click.option("--budget", required=True, help="yuan")
+@click.option("--responsible-person", required=True, help="责任人")
+@click.option("--implementing-unit", required=True, help="实施单位")
+@click.option("--start-date", required=True)
+@click.option("--end-date", required=True)
+def project(actor_id: str, role: str, scope: str, **fields: Any) -> None:
+    """项目登记 (county)."""
+    _execute(click.get_current_context().find_object(Ctx),
+             {"kind": "project", **fields}, make_actor(actor_id, role, scope))
+
+
+@record.command("disbursement")
+@_common
+@click.option("--project", "project_code", required=True)
+@click.option("--amount", required=True, help="yuan")
+@click.option("--payee", required=True, help="收款人")
+@click.option("--voucher-no", required=True, help="凭证号")
+@click.option("--attachment", "attachments", multiple=True, help="SHA-256 of an attachment")
+def disbursement(actor_id: str, role: str, scope: str, **fields: Any) -> None:
+    """拨付 (county)."""
+    fields["attachments"] = list(fields["attachments"])
+    _execute(click.get_current_context().find_object(Ctx),
+             {"kind": "disbursement", **fields}, make_actor(actor_id, role, scope))
+
+
+@record.command("expenditure")
+@_common
+@click.option("--project", "project_code", required=True)
+@click.option("--amount", required=True, help="yuan")
+@click.option("--purpose", required=True, help="用途")
+@click.option("--invoice-no", required=True, help="发票号")
+@click.option("--attachment", "attachments", multiple=True, help="SHA-256 of an attachment")
+def expenditure(actor_id: str, role: str, scope: str, **fields: Any) -> None:
+    """支出 (county)."""
+    fields["attachments"] = list(fields["attachments"])
+    _execute(click.get_current_context().find_object(Ctx),
+             {"kind": "expenditure", **fields}, make_actor(actor_id, role, scope))
+
+
+@record.command("reversal")
+@_common
+@click.option("--target", "target_entry_id", required=True, help="the entry reversed")
+@click.option("--amount", required=True, help="yuan (part or all of the entry)")
+@click.option("--reason", required=True, help="冲销原因")
+def reversal(actor_id: str, role: str, scope: str, **fields: Any) -> None:
+    """红字冲销 (county; province for appropriations and recoveries)."""
+    _execute(click.get_current_context().find_object(Ctx),
+             {"kind": "reversal", **fields}, make_actor(actor_id, role, scope))
+
+
+@record.command("json")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@actor_options
+@click.pass_obj
+def record_json(ctx: Ctx, file: Any, actor_id: str, role: str, scope: str) -> None:
+    """Any county command as one JSON object (see docs/commands.md)."""
+    try:
+        payload = json.load(file)
+    except json.JSONDecodeError as e:
+        fail(EXIT_USAGE, f"JSON 无效 / invalid JSON: {e}")
+    if not isinstance(payload, dict):
+        fail(EXIT_USAGE, "应为一个 JSON 对象 / expected one JSON object")
+    _execute(ctx, payload, make_actor(actor_id, role, scope))
+
+
+def _read_lines(file: Any, default: Actor | None) -> list[tuple[dict[str, Any], Actor]]:
+    items = []
+    for n, line in enumerate(file, start=1):
+        if not line.strip():
+            continue
+        if n > IMPORT_LINES_MAX:
+            fail(EXIT_USAGE, f"文件超过 {IMPORT_LINES_MAX} 行 / more than {IMPORT_LINES_MAX} lines")
+        try:
+            payload = json.loads(line)
+        except json.JSONDecodeError as e:
+            fail(EXIT_USAGE, f"第 {n} 行 JSON 无效 / line {n}: invalid JSON: {e}")
+        if not isinstance(payload, dict):
+            fail(EXIT_USAGE, f"第 {n} 行应为 JSON 对象 / line {n}: expected a JSON object")
+        who = payload.pop("actor", None)
+        actor = Actor(who["id"], who["role"], who["scope"]) if isinstance(who, dict) else default
+        if actor is None:
+            fail(EXIT_USAGE, f"第 {n} 行未指明操作人 / line {n} names no actor and none was given")
+        items.append((payload, actor))
+    return items
+
+
+@click.command("import")
+@click.argument("file", type=click.File("r", encoding="utf-8"))
+@actor_options
+@click.pass_obj
+def import_(ctx: Ctx, file: Any, actor_id: str | None, role: str | None,
+            scope: str | None) -> None:
+    """Import a JSON-lines file of entries, all or nothing. 批量导入
+
+    Each line is one command (as for `record json`), optionally with its own
+    "actor": {"id", "role", "scope"}; otherwise the --actor-id/--role/--scope given here.
+    """
+    default = make_actor(actor_id, role, scope) if actor_id else None
+    with errors_mapped(ctx):
+        items = _read_lines(file, default)
+        started = time.perf_counter()
+        results = ctx.open().import_entries(items)
+        seconds = time.perf_counter() - started
+    new = sum(1 for r in results if not r.replayed)
+    summary = {"lines": len(items), "recorded": new, "replayed": len(results) - new,
+               "seconds": round(seconds, 3),
+               "entries_per_second": round(len(items) / seconds) if seconds else None}
+    if ctx.as_json:
+        render.emit_json(summary)
+    else:
+        click.echo(f"已导入 / imported {len(items)} lines: {new} recorded, "
+                   f"{summary['replayed']} replayed, in {seconds:.2f} s")
+
+
+COMMANDS = [init, admit, record, import_]

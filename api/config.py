@@ -1,0 +1,16 @@
+"""Settings of the command-line edge, read from the environment in this one place."""
+
+from __future__ import annotations
+
+import os
+
+from ledger.stores import DEFAULT_URL
+
+ENV_DB = "LEDGER_DB"
+ENV_ACTOR_ID = "LEDGER_ACTOR_ID"
+ENV_ROLE = "LEDGER_ROLE"
+ENV_SCOPE = "LEDGER_SCOPE"
+
+
+def default_db_url() -> str:
+    return os.environ.get(ENV_DB) or DEFAULT_URL

@@ -1,0 +1,105 @@
+"""Who may do what: actors with a role and a scope, and the permission table (rule R8)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ledger.errors import InvalidField, NotPermitted
+
+ROLES = ("province", "city", "county", "auditor", "reviewer")
+ROLE_NAMES_ZH = {
+    "province": "省商务厅",
+    "city": "地市商务局",
+    "county": "示范县",
+    "auditor": "第三方审计",
+    "reviewer": "问责审查",
+}
+_DIVISION_RE = re.compile(r"^[1-9][0-9]{5}$")
+ACTOR_ID_MAX_CHARS = 64
+
+# command -> roles allowed to issue it. Reviewers only read; nothing here names them.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "open_programme": frozenset({"province"}),
+    "admit_county": frozenset({"province"}),
+    "record_appropriation": frozenset({"province"}),
+    "decide_batch": frozenset({"province"}),
+    "approve_exception": frozenset({"province"}),
+    "record_recovery": frozenset({"province"}),
+    "close_year": frozenset({"province"}),
+    "register_project": frozenset({"county"}),
+    "adjust_budget": frozenset({"county"}),
+    "record_disbursement": frozenset({"county"}),
+    "record_expenditure": frozenset({"county"}),
+    "reverse_county_entry": frozenset({"county"}),
+    "reverse_province_entry": frozenset({"province"}),
+    "submit_monthly_report": frozenset({"county"}),
+    "report_typical_case": frozenset({"county"}),
+    "record_acceptance": frozenset({"auditor"}),
+    "confirm_acceptance": frozenset({"city"}),
+}
+
+
+def is_division_code(code: str) -> bool:
+    """A 6-digit administrative division code (GB/T 2260)."""
+    return isinstance(code, str) and bool(_DIVISION_RE.match(code))
+
+
+def city_of(county_code: str) -> str:
+    """The city code of a county: its first four digits and `00`."""
+    return county_code[:4] + "00"
+
+
+def covers(scope: str, county_code: str) -> bool:
+    """Does a scope (a county, a city or a province code) include this county?"""
+    if scope == county_code:
+        return True
+    if scope.endswith("0000"):
+        return county_code[:2] == scope[:2]
+    if scope.endswith("00"):
+        return county_code[:4] == scope[:4]
+    return False
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person or system issuing a command: an id, a role and a scope code."""
+
+    id: str
+    role: str
+    scope: str
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.id, str) or not 0 < len(self.id) <= ACTOR_ID_MAX_CHARS:
+            raise InvalidField("操作人标识无效", "actor id must be 1..64 characters", "actor.id")
+        if self.role not in ROLES:
+            raise InvalidField(
+                f"未知角色 {self.role}", f"unknown role {self.role}, expected one of {ROLES}",
+                "actor.role",
+            )
+        if not is_division_code(self.scope):
+            raise InvalidField(
+                "操作人范围应为6位行政区划代码", "actor scope must be a 6-digit division code",
+                "actor.scope",
+            )
+
+    def as_fields(self) -> dict[str, str]:
+        return {"actor_id": self.id, "actor_role": self.role, "actor_scope": self.scope}
+
+
+def authorise(actor: Actor, command: str, county_code: str | None = None) -> None:
+    """Raise NotPermitted unless the actor's role allows `command` within its scope."""
+    allowed = PERMISSIONS[command]
+    if actor.role not in allowed:
+        raise NotPermitted(
+            f"角色「{ROLE_NAMES_ZH[actor.role]}」无权执行 {command}",
+            f"role {actor.role} may not {command} (allowed: {', '.join(sorted(allowed))})",
+            "actor.role",
+        )
+    target = county_code
+    if target is not None and not covers(actor.scope, target):
+        raise NotPermitted(
+            f"操作人范围 {actor.scope} 不包括县 {target}",
+            f"actor scope {actor.scope} does not cover county {target}",
+            "actor.scope",
+        )

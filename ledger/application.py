@@ -1,0 +1,323 @@
+"""The application service: the one way to write to the ledger.
+
+`FundLedger` opens programmes, admits counties and executes county commands with optimistic
+concurrency (bounded retry on a version conflict), idempotent replays, and a per-stream lock so
+that threads of one process take turns on a stream instead of conflicting.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, suppress
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from ledger import fields as F
+from ledger.actors import Actor, authorise, is_division_code
+from ledger.commands import parse_county_command
+from ledger.county import Context, CountyFund, county_stream_id
+from ledger.errors import (
+    AlreadyExists,
+    ConcurrencyExhausted,
+    ImportFailed,
+    InvalidField,
+    LedgerError,
+    UnknownCounty,
+    UnknownProgramme,
+)
+from ledger.events import event_type
+from ledger.money import check_amount_fen
+from ledger.programme import Programme, programme_stream_id
+from ledger.rules import ProgrammeRules, parse_rules
+from ledger.stores import APPEND_ONLY_SQL
+
+MAX_WRITE_ATTEMPTS = 12
+RETRY_BACKOFF_S = 0.002  # first backoff; doubles, with jitter, up to the attempts above
+SNAPSHOT_INTERVAL_EVENTS = 500
+AGGREGATE_CACHE_SIZE = 256
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a write returns: where its event sits and whether it was a replay."""
+
+    kind: str
+    programme: str
+    county_code: str
+    entry_id: str
+    stream_id: str
+    version: int
+    event_hash: str
+    replayed: bool
+    position: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+class FundLedger(Application[UUID]):
+    """The fund ledger: programme and county streams in one event store."""
+
+    name = "fundledger"
+    snapshotting_intervals = {CountyFund: SNAPSHOT_INTERVAL_EVENTS}  # noqa: RUF012
+
+    def __init__(
+        self, env: Mapping[str, str] | None = None,
+        clock: Callable[[], dt.date] = dt.date.today,
+    ) -> None:
+        settings = {
+            "AGGREGATE_CACHE_MAXSIZE": str(AGGREGATE_CACHE_SIZE),
+            "AGGREGATE_CACHE_FASTFORWARD": "y",
+            # No deepcopy of a cached county on each command: a 20,000-entry state is large.
+            # Safe because a command runs under its stream's lock and a failed command evicts.
+            "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
+            **(env or {}),
+        }
+        super().__init__(settings)
+        self.clock = clock
+        self._locks: dict[UUID, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+        self._rules: dict[str, ProgrammeRules] = {}
+        if settings.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
+            self._install_append_only_guard()
+
+    # ---- infrastructure -----------------------------------------------------------------
+
+    def _install_append_only_guard(self) -> None:
+        recorder: Any = self.recorder
+        sql = APPEND_ONLY_SQL.replace("{table}", recorder.events_table_name)
+        with recorder.datastore.transaction(commit=True) as curs:
+            curs.execute("SELECT pg_advisory_xact_lock(7263541)")  # one installer at a time
+            curs.execute(sql)
+
+    @contextmanager
+    def _stream_lock(self, stream_id: UUID) -> Iterator[None]:
+        with self._locks_guard:
+            lock = self._locks.setdefault(stream_id, threading.Lock())
+        with lock:
+            yield
+
+    def _evict(self, stream_id: UUID) -> None:
+        cache: Any = self.repository.cache
+        if cache is not None:
+            with suppress(KeyError):
+                cache.get(stream_id, evict=True)
+
+    def _write(self, stream_id: UUID, attempt: Callable[[], Result]) -> Result:
+        """Run `attempt` under the stream's lock; retry it on a version conflict."""
+        delay = RETRY_BACKOFF_S
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            with self._stream_lock(stream_id):
+                try:
+                    return attempt()
+                except IntegrityError:
+                    self._evict(stream_id)
+                except BaseException:
+                    self._evict(stream_id)  # a failed command must not leave a dirty cache
+                    raise
+            time.sleep(delay * random.uniform(0.5, 1.5))
+            delay *= 2
+        raise ConcurrencyExhausted(
+            f"流 {stream_id} 并发写入过多，{MAX_WRITE_ATTEMPTS} 次重试后放弃，未记录任何内容",
+            f"too many concurrent writers on stream {stream_id}; gave up after "
+            f"{MAX_WRITE_ATTEMPTS} attempts; nothing was recorded",
+        )
+
+    def today(self) -> dt.date:
+        return self.clock()
+
+    # ---- reads of the write side ----------------------------------------------------------
+
+    def programme(self, programme: str) -> Programme:
+        try:
+            agg: Programme = self.repository.get(programme_stream_id(programme))
+        except AggregateNotFoundError:
+            raise UnknownProgramme(f"项目 {programme} 尚未开设",
+                                   f"programme {programme} was never opened",
+                                   "programme") from None
+        return agg
+
+    def rules(self, programme: str) -> ProgrammeRules:
+        """The rules a programme was opened with (immutable, so memoised)."""
+        rules = self._rules.get(programme)
+        if rules is None:
+            rules = parse_rules(self.programme(programme).rules_document)
+            self._rules[programme] = rules
+        return rules
+
+    def county(self, programme: str, county_code: str) -> CountyFund:
+        try:
+            agg: CountyFund = self.repository.get(county_stream_id(programme, county_code))
+        except AggregateNotFoundError:
+            raise UnknownCounty(f"县 {county_code} 未纳入项目 {programme}",
+                                f"county {county_code} is not admitted to {programme}",
+                                "county_code") from None
+        return agg
+
+    def event_at(self, stream_id: UUID, version: int) -> Any:
+        return next(iter(self.events.get(stream_id, gt=version - 1, lte=version)))
+
+    # ---- programme side -----------------------------------------------------------------
+
+    def open_programme(
+        self, rules: ProgrammeRules, total_fen: int, actor: Actor, business_date: dt.date
+    ) -> Result:
+        """Open a programme under its rules with its total fund; a replay returns the original."""
+        authorise(actor, "open_programme")
+        check_amount_fen(total_fen, "total_fen")
+        stream_id = programme_stream_id(rules.programme)
+
+        def attempt() -> Result:
+            try:
+                existing = self.programme(rules.programme)
+            except UnknownProgramme:
+                agg = Programme.open(rules, total_fen, actor, business_date)
+                return self._result("open_programme", rules.programme, "", "", agg,
+                                    self.save(agg))
+            if existing.rules_document != rules.document or existing.total_fen != total_fen:
+                raise AlreadyExists(f"项目 {rules.programme} 已以不同规则或总额开设",
+                                    f"programme {rules.programme} exists with other rules or "
+                                    "total", "programme")
+            return self._replayed("open_programme", rules.programme, "", "", stream_id, 1)
+
+        return self._write(stream_id, attempt)
+
+    def admit_county(
+        self, programme: str, county_code: str, county_name: str, allocation_fen: int,
+        document_no: str, actor: Actor, business_date: dt.date,
+    ) -> Result:
+        """Admit a county with its allocation: the programme and county streams, one commit."""
+        authorise(actor, "admit_county", county_code)
+        if not is_division_code(county_code) or county_code.endswith("00"):
+            raise InvalidField("县代码应为6位县级行政区划代码",
+                               "county_code must be a 6-digit county-level division code",
+                               "county_code")
+        check_amount_fen(allocation_fen, "allocation_fen")
+        stream_id = programme_stream_id(programme)
+
+        def attempt() -> Result:
+            prog = self.programme(programme)
+            is_new = prog.admit_county(county_code, county_name, allocation_fen, document_no,
+                                       actor, business_date)
+            if not is_new:
+                return self._replayed("admit_county", programme, county_code, "", stream_id,
+                                      prog.version)
+            fund = CountyFund.open(programme, county_code, county_name, county_code[:4] + "00",
+                                   allocation_fen, actor, business_date)
+            return self._result("admit_county", programme, county_code, "", prog,
+                                self.save(prog, fund))
+
+        return self._write(stream_id, attempt)
+
+    # ---- county side ----------------------------------------------------------------------
+
+    def execute(self, payload: Mapping[str, Any], actor: Actor) -> Result:
+        """Validate and execute one county command given as data (see `ledger.commands`)."""
+        payload = dict(payload)
+        programme = F.identifier(payload.get("programme"), "programme")
+        county_code = payload.get("county_code")
+        if not isinstance(county_code, str) or not is_division_code(county_code):
+            raise InvalidField("county_code 应为6位行政区划代码",
+                               "county_code must be a 6-digit division code", "county_code")
+        spec, entry_id, args = parse_county_command(payload)
+        ctx = Context(actor, self.rules(programme), self.today())
+        stream_id = county_stream_id(programme, county_code)
+
+        def attempt() -> Result:
+            fund = self.county(programme, county_code)
+            version, replayed = getattr(fund, spec.method)(ctx, entry_id, **args)
+            if replayed:
+                return self._replayed(spec.kind, programme, county_code, entry_id, stream_id,
+                                      version)
+            return self._result(spec.kind, programme, county_code, entry_id, fund,
+                                self.save(fund))
+
+        return self._write(stream_id, attempt)
+
+    def _result(self, kind: str, programme: str, county_code: str, entry_id: str, agg: Any,
+                recordings: Any) -> Result:
+        position = recordings[-1].notification.id if recordings else None
+        return Result(kind, programme, county_code, entry_id, str(agg.id), agg.version,
+                      agg.head_hash, False, position)
+
+    def _replayed(self, kind: str, programme: str, county_code: str, entry_id: str,
+                  stream_id: UUID, version: int) -> Result:
+        event = self.event_at(stream_id, version)
+        assert entry_id == "" or getattr(event, "entry_id", entry_id) == entry_id, event_type(event)
+        return Result(kind, programme, county_code, entry_id, str(stream_id), version,
+                      event.event_hash, True, None)
+
+    # ---- bulk: all-or-nothing import ------------------------------------------------------
+
+    def import_entries(self, items: list[tuple[Mapping[str, Any], Actor]]) -> list[Result]:
+        """Execute many county commands as one transaction: all are recorded, or none.
+
+        Each item is checked against the state left by the items before it; the first
+        rejection raises ImportFailed naming the item (1-based) and its rule, and nothing is
+        recorded. Used to migrate a county's existing ledger, and by the demo.
+        """
+        for _ in range(MAX_WRITE_ATTEMPTS):
+            try:
+                return self._import_once(items)
+            except IntegrityError:
+                continue
+        raise ConcurrencyExhausted("导入时并发冲突过多，未记录任何内容",
+                                   "too many concurrent writers during import; nothing recorded")
+
+    def _import_once(self, items: list[tuple[Mapping[str, Any], Actor]]) -> list[Result]:
+        funds: dict[UUID, CountyFund] = {}
+        results: list[Result] = []
+        try:
+            for n, (payload, actor) in enumerate(items, start=1):
+                results.append(self._import_one(n, dict(payload), actor, funds))
+            recordings = self.save(*funds.values()) if funds else []
+        finally:
+            for stream_id in funds:
+                self._evict(stream_id)
+        positions = {(str(r.domain_event.originator_id), r.domain_event.originator_version):
+                     r.notification.id for r in recordings}
+        return [
+            r if r.replayed else replace(r, position=positions.get((r.stream_id, r.version)))
+            for r in results
+        ]
+
+    def _import_one(
+        self, n: int, payload: dict[str, Any], actor: Actor, funds: dict[UUID, CountyFund]
+    ) -> Result:
+        try:
+            programme = F.identifier(payload.get("programme"), "programme")
+            county_code = F.text(payload.get("county_code"), "county_code", max_chars=6)
+            spec, entry_id, args = parse_county_command(payload)
+            ctx = Context(actor, self.rules(programme), self.today())
+            stream_id = county_stream_id(programme, county_code)
+            fund = funds.get(stream_id)
+            if fund is None:
+                # A private copy: the cached county stays clean if the import is rejected.
+                fund = funds[stream_id] = copy.deepcopy(self.county(programme, county_code))
+            version, replayed = getattr(fund, spec.method)(ctx, entry_id, **args)
+        except LedgerError as e:
+            raise ImportFailed(
+                f"第 {n} 条被拒绝，整个文件未导入：{e.zh}",
+                f"item {n} was rejected, so nothing in the file was imported: {e.en}",
+                e.field, item=n, cause=e.to_dict(),
+            ) from None
+        if replayed:
+            # The original may be earlier in this same file, not yet stored.
+            earlier: list[Any] = [
+                e for e in fund.pending_events if e.originator_version == version
+            ]
+            if earlier:
+                return Result(spec.kind, programme, county_code, entry_id, str(stream_id),
+                              version, earlier[0].event_hash, True, None)
+            return self._replayed(spec.kind, programme, county_code, entry_id, stream_id, version)
+        return Result(spec.kind, programme, county_code, entry_id, str(stream_id), version,
+                      fund.head_hash, False, None)

@@ -1,0 +1,218 @@
+"""One error root for the ledger, one subclass per rule.
+
+Every subclass carries a stable machine `code`, the `rule` of the brief it enforces (R1..R9,
+or a validation family), and a message in Chinese and English. The edges (CLI, HTTP) map them
+in one table each; nothing is recorded when one is raised.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class LedgerError(Exception):
+    """Root of every error the ledger raises for bad input or a broken rule."""
+
+    code: ClassVar[str] = "LEDGER_ERROR"
+    rule: ClassVar[str] = ""
+
+    def __init__(self, zh: str, en: str, field: str | None = None, **details: Any) -> None:
+        self.zh = zh
+        self.en = en
+        self.field = field
+        self.details = details
+        super().__init__(f"[{self.code}] {zh} / {en}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """A machine-readable form: code, rule, field, both messages, details."""
+        return {
+            "code": self.code,
+            "rule": self.rule,
+            "field": self.field,
+            "message_zh": self.zh,
+            "message_en": self.en,
+            "details": self.details,
+        }
+
+
+class InvalidField(LedgerError):
+    """A field is missing, of the wrong type or malformed."""
+
+    code = "INVALID_FIELD"
+    rule = "input"
+
+
+class InvalidAmount(LedgerError):
+    """R1: an amount is not a whole number of fen within 1..AMOUNT_FEN_MAX."""
+
+    code = "AMOUNT_INVALID"
+    rule = "R1"
+
+    def __init__(self, field: str, value: str, why: str) -> None:
+        super().__init__(
+            f"金额无效（{field}={value}）：{why}",
+            f"invalid amount ({field}={value}): {why}",
+            field=field,
+            value=value,
+        )
+
+
+class AppropriationExceedsAllocation(LedgerError):
+    """R2: appropriations received would exceed the county's allocation."""
+
+    code = "APPROPRIATION_EXCEEDS_ALLOCATION"
+    rule = "R2"
+
+
+class TrancheExceeded(LedgerError):
+    """R2: a batch's appropriations would exceed its tranche share."""
+
+    code = "TRANCHE_EXCEEDED"
+    rule = "R2"
+
+
+class BatchNotOpen(LedgerError):
+    """R2: the batch is not open: wrong year, or batch 2 before the province's decision."""
+
+    code = "BATCH_NOT_OPEN"
+    rule = "R2"
+
+
+class BudgetExceedsAllocation(LedgerError):
+    """R3: the sum of project budgets would exceed the county's allocation."""
+
+    code = "BUDGETS_EXCEED_ALLOCATION"
+    rule = "R3"
+
+
+class CategoryShareExceeded(LedgerError):
+    """R3: budgets in a category with a maximum share would exceed it, with no exception."""
+
+    code = "CATEGORY_MAX_SHARE_EXCEEDED"
+    rule = "R3"
+
+
+class DisbursementExceedsBudget(LedgerError):
+    """R4: a disbursement would exceed the project's remaining budget."""
+
+    code = "DISBURSEMENT_EXCEEDS_BUDGET"
+    rule = "R4"
+
+
+class InsufficientCash(LedgerError):
+    """R4: a disbursement or recovery would exceed the county's cash."""
+
+    code = "INSUFFICIENT_CASH"
+    rule = "R4"
+
+
+class ExpenditureExceedsDisbursed(LedgerError):
+    """R5: an expenditure would exceed what was disbursed to the project and not yet spent."""
+
+    code = "EXPENDITURE_EXCEEDS_DISBURSED"
+    rule = "R5"
+
+
+class ReversalTargetInvalid(LedgerError):
+    """R6: a reversal names no reversible entry of this county."""
+
+    code = "REVERSAL_TARGET_INVALID"
+    rule = "R6"
+
+
+class ReversalExceedsEntry(LedgerError):
+    """R6: reversals of an entry would exceed the entry."""
+
+    code = "REVERSAL_EXCEEDS_ENTRY"
+    rule = "R6"
+
+
+class ReversalBelowSpent(LedgerError):
+    """R6: reversing a disbursement would take back money already spent or passed on."""
+
+    code = "REVERSAL_BELOW_SPENT"
+    rule = "R6"
+
+
+class DateOutsidePeriod(LedgerError):
+    """R7: the business date lies outside the programme period or in the future."""
+
+    code = "DATE_OUTSIDE_PERIOD"
+    rule = "R7"
+
+
+class PeriodClosed(LedgerError):
+    """R7: the business date lies in a closed year (period lock)."""
+
+    code = "PERIOD_CLOSED"
+    rule = "R7"
+
+
+class NotPermitted(LedgerError):
+    """R8: the actor's role or scope does not allow the command."""
+
+    code = "NOT_PERMITTED"
+    rule = "R8"
+
+
+class EntryConflict(LedgerError):
+    """R9: an entry id seen before, now with different content."""
+
+    code = "ENTRY_ID_CONFLICT"
+    rule = "R9"
+
+
+class UnknownProject(LedgerError):
+    """The command names a project the county has not registered."""
+
+    code = "UNKNOWN_PROJECT"
+    rule = "reference"
+
+
+class UnknownCounty(LedgerError):
+    """The command names a county not admitted to the programme."""
+
+    code = "UNKNOWN_COUNTY"
+    rule = "reference"
+
+
+class UnknownProgramme(LedgerError):
+    """The command names a programme that was never opened."""
+
+    code = "UNKNOWN_PROGRAMME"
+    rule = "reference"
+
+
+class AlreadyExists(LedgerError):
+    """A programme, county or project with this identity exists with other content."""
+
+    code = "ALREADY_EXISTS"
+    rule = "reference"
+
+
+class AllocationExceedsProgramme(LedgerError):
+    """The sum of county allocations would exceed the programme's total fund."""
+
+    code = "ALLOCATIONS_EXCEED_PROGRAMME"
+    rule = "R2"
+
+
+class RulesInvalid(LedgerError):
+    """The programme rules file is malformed or inconsistent."""
+
+    code = "RULES_INVALID"
+    rule = "rules"
+
+
+class ConcurrencyExhausted(LedgerError):
+    """Too many concurrent writers to one stream: retries exhausted; nothing was recorded."""
+
+    code = "CONCURRENCY_RETRIES_EXHAUSTED"
+    rule = "concurrency"
+
+
+class ImportFailed(LedgerError):
+    """An import file was rejected as a whole: one of its lines broke a rule."""
+
+    code = "IMPORT_REJECTED"
+    rule = "import"

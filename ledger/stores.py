@@ -1,0 +1,74 @@
+"""Choosing the event store by one URL: `sqlite:///path` (the embedded default) or
+`postgresql://user[:password]@host[:port]/dbname`. Pure: it maps a URL to the settings the
+event-store library reads; it does not read the environment."""
+
+from __future__ import annotations
+
+from urllib.parse import unquote, urlparse
+
+from ledger.errors import InvalidField
+
+DEFAULT_URL = "sqlite:///ledger.db"
+POSTGRES_POOL_SIZE = 8
+POSTGRES_CONNECT_TIMEOUT_S = 5
+SQLITE_LOCK_TIMEOUT_S = 30
+# PostgreSQL: refuse UPDATE, DELETE and TRUNCATE on the events table, for every role that does
+# not own the database's triggers. Installed when the ledger starts.
+APPEND_ONLY_SQL = """
+CREATE OR REPLACE FUNCTION fundledger_refuse_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'fundledger: % on % is refused: the event log is append-only',
+    TG_OP, TG_TABLE_NAME USING ERRCODE = 'insufficient_privilege';
+END $$;
+DO $$ BEGIN
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'fundledger_events_append_only') THEN
+    CREATE TRIGGER fundledger_events_append_only BEFORE UPDATE OR DELETE ON {table}
+      FOR EACH ROW EXECUTE FUNCTION fundledger_refuse_change();
+  END IF;
+  IF NOT EXISTS (SELECT 1 FROM pg_trigger WHERE tgname = 'fundledger_events_no_truncate') THEN
+    CREATE TRIGGER fundledger_events_no_truncate BEFORE TRUNCATE ON {table}
+      FOR EACH STATEMENT EXECUTE FUNCTION fundledger_refuse_change();
+  END IF;
+END $$;
+"""
+
+
+def is_postgres(url: str) -> bool:
+    return url.startswith(("postgresql://", "postgres://"))
+
+
+def store_env(url: str) -> dict[str, str]:
+    """The event-store settings for a store URL; InvalidField for anything else."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
+        if parsed.netloc or not path:
+            raise InvalidField(
+                f"无效的 SQLite 地址 {url}（应为 sqlite:///路径）",
+                f"invalid SQLite URL {url} (expected sqlite:///path)", "db",
+            )
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": path,
+            "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_S),
+        }
+    if parsed.scheme in ("postgresql", "postgres"):
+        dbname = parsed.path.lstrip("/")
+        if not dbname:
+            raise InvalidField(f"PostgreSQL 地址缺少数据库名：{url}",
+                               f"PostgreSQL URL names no database: {url}", "db")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": unquote(dbname),
+            "POSTGRES_HOST": parsed.hostname or "127.0.0.1",
+            "POSTGRES_PORT": str(parsed.port or 5432),
+            "POSTGRES_USER": unquote(parsed.username or "postgres"),
+            "POSTGRES_PASSWORD": unquote(parsed.password or ""),
+            "POSTGRES_POOL_SIZE": str(POSTGRES_POOL_SIZE),
+            "POSTGRES_MAX_OVERFLOW": str(POSTGRES_POOL_SIZE),
+            "POSTGRES_CONNECT_TIMEOUT": str(POSTGRES_CONNECT_TIMEOUT_S),
+        }
+    raise InvalidField(
+        f"不支持的存储地址 {url}：应为 sqlite:///… 或 postgresql://…",
+        f"unsupported store URL {url}: expected sqlite:///... or postgresql://...", "db",
+    )
