@@ -26,7 +26,8 @@ def run(db: str, *args: str) -> Any:
 @pytest.fixture
 def small(store_url: str) -> str:
     """A store with the programme opened, one county admitted and batch 1 appropriated."""
-    assert run(store_url, "init", "--total", "100000000", "--date", "2020-03-01", *PROV).exit_code == 0
+    r = run(store_url, "init", "--total", "100000000", "--date", "2020-03-01", *PROV)
+    assert r.exit_code == 0, r.output
     r = run(store_url, "admit", "--county", "441423", "--name", "丰顺县", "--allocation",
             "10000000", "--document-no", "粤商务建字〔2020〕1号", "--date", "2020-03-02", *PROV)
     assert r.exit_code == 0, r.output
@@ -110,7 +111,7 @@ def test_import_is_all_or_nothing(small: str, tmp_path: Path) -> None:
 
 
 def test_demo_then_verify_in_a_fresh_process(tmp_path: Path) -> None:
-    """`fundledger demo` builds ≥12 counties, ≥300 projects, ≥20,000 money events; verify exits 0."""
+    """`fundledger demo` builds ≥12 counties, ≥300 projects, ≥20,000 money events; verify: 0."""
     db = f"sqlite:///{tmp_path / 'demo.db'}"
     exe = [sys.executable, "-m", "api.cli_main"]
     out = subprocess.run([*exe, "--db", db, "--json", "demo"], capture_output=True, text=True,
