@@ -29,8 +29,8 @@ def _vector_dir() -> Path:
     base = os.environ.get("FUNDLEDGER_TESTDATA")
     if base:
         return Path(base) / "rfc6962"
-    # tests/audit/<file> -> repo at parents[2], its sibling "shared" at parents[3].
-    return Path(__file__).resolve().parents[3] / "shared" / "testdata" / "rfc6962"
+    # A copy ships in tests/data (Apache-2.0, its LICENSE beside it), so a clone tests alone.
+    return Path(__file__).resolve().parents[1] / "data" / "rfc6962"
 
 
 VECTOR_DIR = _vector_dir()
