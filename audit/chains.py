@@ -77,9 +77,16 @@ def decode_row(row: StoredRow) -> tuple[str, str, str, str, dict[str, Any]]:
         ts = state["timestamp"]
         if not isinstance(ts, dict) or ts.get("_type_") != "datetime_iso":
             raise ValueError("timestamp is not an encoded datetime")
-        timestamp = format_timestamp(dt.datetime.fromisoformat(ts["_data_"]))
+        when = dt.datetime.fromisoformat(ts["_data_"])
+        if when.isoformat() != ts["_data_"]:  # only the form the library writes is accepted
+            raise ValueError("timestamp is not in its stored canonical form")
+        timestamp = format_timestamp(when)
         data = {k: v for k, v in state.items() if k not in NON_DATA_FIELDS | LIBRARY_KEYS}
         event_type = row.topic.split(":", 1)[1]
+        # The library's pointer to the aggregate class is not hashed; it must agree with the
+        # (hashed) type, or the stream would be rebuilt as another class.
+        if "originator_topic" in state and state["originator_topic"] != row.topic.rsplit(".", 1)[0]:
+            raise ValueError("originator_topic does not match the event's type")
         return event_type, timestamp, state["prev_hash"], state["event_hash"], data
     except (ValueError, KeyError, TypeError, IndexError, AttributeError) as e:
         raise ValueError(f"undecodable stored event: {e}") from None

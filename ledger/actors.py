@@ -15,7 +15,7 @@ ROLE_NAMES_ZH = {
     "auditor": "第三方审计",
     "reviewer": "问责审查",
 }
-_DIVISION_RE = re.compile(r"^[1-9][0-9]{5}$")
+_DIVISION_RE = re.compile(r"[1-9][0-9]{5}")
 ACTOR_ID_MAX_CHARS = 64
 
 # command -> roles allowed to issue it. Reviewers only read; nothing here names them.
@@ -42,7 +42,18 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 def is_division_code(code: str) -> bool:
     """A 6-digit administrative division code (GB/T 2260)."""
-    return isinstance(code, str) and bool(_DIVISION_RE.match(code))
+    return isinstance(code, str) and bool(_DIVISION_RE.fullmatch(code))
+
+
+def division_level(code: str) -> str:
+    """province (xx0000), city (xxxx00) or county, by the shape of a division code."""
+    if code.endswith("0000"):
+        return "province"
+    return "city" if code.endswith("00") else "county"
+
+
+# The level of division each role's scope must be; auditors and reviewers may have any.
+SCOPE_LEVEL = {"province": "province", "city": "city", "county": "county"}
 
 
 def city_of(county_code: str) -> str:
@@ -82,9 +93,26 @@ class Actor:
                 "操作人范围应为6位行政区划代码", "actor scope must be a 6-digit division code",
                 "actor.scope",
             )
+        level = SCOPE_LEVEL.get(self.role)
+        if level is not None and division_level(self.scope) != level:
+            raise InvalidField(
+                f"角色「{ROLE_NAMES_ZH[self.role]}」的范围须为{level}级行政区划代码",
+                f"a {self.role} actor's scope must be a {level}-level division code",
+                "actor.scope",
+            )
 
     def as_fields(self) -> dict[str, str]:
         return {"actor_id": self.id, "actor_role": self.role, "actor_scope": self.scope}
+
+
+def authorise_scope(actor: Actor, county_code: str) -> None:
+    """Raise NotPermitted unless the actor's scope covers the county."""
+    if not covers(actor.scope, county_code):
+        raise NotPermitted(
+            f"操作人范围 {actor.scope} 不包括县 {county_code}",
+            f"actor scope {actor.scope} does not cover county {county_code}",
+            "actor.scope",
+        )
 
 
 def authorise(actor: Actor, command: str, county_code: str | None = None) -> None:
@@ -96,10 +124,5 @@ def authorise(actor: Actor, command: str, county_code: str | None = None) -> Non
             f"role {actor.role} may not {command} (allowed: {', '.join(sorted(allowed))})",
             "actor.role",
         )
-    target = county_code
-    if target is not None and not covers(actor.scope, target):
-        raise NotPermitted(
-            f"操作人范围 {actor.scope} 不包括县 {target}",
-            f"actor scope {actor.scope} does not cover county {target}",
-            "actor.scope",
-        )
+    if county_code is not None:
+        authorise_scope(actor, county_code)

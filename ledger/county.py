@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 from uuid import UUID, uuid5
 
 from ledger import errors as E
@@ -58,6 +58,13 @@ class Context:
     today: dt.date
 
 
+def budgets_floor(max_share_bp: int, allocation_fen: int, budgeted_fen: int) -> int:
+    """The lowest exception limit that keeps existing budgets covered: what is budgeted above
+    the rule's own ceiling needs the exception; below it, any limit is moot but harmless."""
+    ceiling = allocation_fen * max_share_bp // BP_WHOLE
+    return budgeted_fen if budgeted_fen > ceiling else 0
+
+
 def _y(fen: int) -> str:
     return format_yuan(fen) + " 元"
 
@@ -66,11 +73,19 @@ class _Entered(ChainedEvent):
     """An event that carries an entry id and is remembered for idempotency."""
 
     entry_id: str
+    # Fields the ledger derives from its state (not given by the client): a replay is judged
+    # on the client's content only, so these stay out of the fingerprint.
+    DERIVED: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def fingerprint(cls, data: dict[str, Any]) -> str:
+        given = {k: v for k, v in data.items() if k not in cls.DERIVED}
+        return content_fingerprint(event_type(cls), given)
 
     def remember(self, agg: Any, kind: str, amount_fen: int = 0, project: str = "") -> None:
         agg.entries[self.entry_id] = Entry(
             k=kind, a=amount_fen, r=0, p=project, v=self.originator_version,
-            f=content_fingerprint(event_type(self), event_data(self)), d=self.business_date,
+            f=self.fingerprint(event_data(self)), d=self.business_date,
         )
 
 
@@ -135,6 +150,7 @@ class CountyFund(ChainedAggregate):
         new_budget_fen: int
         reason: str
         approver: str
+        DERIVED: ClassVar[frozenset[str]] = frozenset({"old_budget_fen"})
 
         def when(self, agg: Any) -> None:
             project = agg.projects[self.project_code]
@@ -171,6 +187,7 @@ class CountyFund(ChainedAggregate):
         target_kind: str
         amount_fen: int
         reason: str
+        DERIVED: ClassVar[frozenset[str]] = frozenset({"target_kind"})
 
         def when(self, agg: Any) -> None:
             target = agg.entries[self.target_entry_id]
@@ -308,13 +325,13 @@ class CountyFund(ChainedAggregate):
         Returns the original version for an identical replay, None for a new entry.
         """
         authorise(ctx.actor, command, self.county_code)
-        data = {
-            **ctx.actor.as_fields(), "business_date": business_date.isoformat(),
-            "entry_id": entry_id, **fields,
-        }
         existing = self.entries.get(entry_id)
         if existing is not None:
-            if existing["f"] == content_fingerprint(event_type(event_class), data):
+            data = {
+                **ctx.actor.as_fields(), "business_date": business_date.isoformat(),
+                "entry_id": entry_id, **fields,
+            }
+            if existing["f"] == event_class.fingerprint(data):
                 return existing["v"]
             raise E.EntryConflict(
                 f"条目 {entry_id} 已存在且内容不同（版本 {existing['v']}）",
@@ -578,7 +595,8 @@ class CountyFund(ChainedAggregate):
     ) -> tuple[int, bool]:
         """R6: a red-letter reversal (full or partial) of an entry of this county."""
         target = self.entries.get(target_entry_id)
-        by_province = target is not None and target["k"] in REVERSIBLE_BY_PROVINCE
+        by_province = (target["k"] in REVERSIBLE_BY_PROVINCE if target is not None
+                       else ctx.actor.role == "province")
         command = "reverse_province_entry" if by_province else "reverse_county_entry"
         fields = {
             "target_entry_id": target_entry_id, "target_kind": target["k"] if target else "",
@@ -654,6 +672,12 @@ class CountyFund(ChainedAggregate):
         if limit_fen > self.allocation_fen:
             raise E.BudgetExceedsAllocation("例外额度超过分配额",
                                             "exception limit exceeds the allocation", "limit_fen")
+        budgeted = self.budget_by_category.get(category, 0)
+        if limit_fen < budgets_floor(cat.max_share_bp, self.allocation_fen, budgeted):
+            raise E.InvalidField(
+                f"例外额度 {_y(limit_fen)} 低于该类别已登记预算 {_y(budgeted)}",
+                f"exception limit {format_yuan(limit_fen)} is below the {format_yuan(budgeted)} "
+                "already budgeted in the category", "limit_fen")
         self._record(self.RatioExceptionApproved, ctx.actor, business_date, entry_id=entry_id,
                      **fields)
         return self._done()

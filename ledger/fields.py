@@ -13,9 +13,14 @@ from ledger.money import check_amount_fen, parse_yuan
 TEXT_MAX_CHARS = 500
 ID_MAX_CHARS = 64
 ATTACHMENTS_MAX = 32
-_ID_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$")
-_SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
-_PERIOD_RE = re.compile(r"^[0-9]{4}-(0[1-9]|1[0-2])$")
+# Patterns are applied with fullmatch: "$" would also accept a trailing newline.
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
+_SHA256_RE = re.compile(r"[0-9a-f]{64}")
+_PERIOD_RE = re.compile(r"[0-9]{4}-(0[1-9]|1[0-2])")
+_DATE_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Control characters (C0 but tab and newline, DEL, C1) and the bidirectional overrides that
+# can make a payee's name display as something else on a page.
+_UNSAFE_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def text(value: Any, field: str, *, required: bool = True, max_chars: int = TEXT_MAX_CHARS) -> str:
@@ -27,17 +32,18 @@ def text(value: Any, field: str, *, required: bool = True, max_chars: int = TEXT
     cleaned = str(value).strip()
     if required and not cleaned:
         raise InvalidField(f"字段 {field} 不能为空", f"field {field} is required", field)
-    if len(cleaned) > max_chars or any(ord(c) < 32 and c not in "\t\n" for c in cleaned):
+    if len(cleaned) > max_chars or _UNSAFE_RE.search(cleaned):
         raise InvalidField(
-            f"字段 {field} 过长或含控制字符（最多 {max_chars} 字）",
-            f"field {field} is too long (max {max_chars}) or has control characters", field,
+            f"字段 {field} 过长或含控制字符、方向控制符（最多 {max_chars} 字）",
+            f"field {field} is too long (max {max_chars}) or has control or bidi characters",
+            field,
         )
     return cleaned
 
 
 def identifier(value: Any, field: str) -> str:
     """An entry id, project code or document reference: 1..64 of [A-Za-z0-9._:/-]."""
-    if not isinstance(value, str) or not _ID_RE.match(value):
+    if not isinstance(value, str) or not _ID_RE.fullmatch(value):
         raise InvalidField(
             f"字段 {field} 应为1至64位字母、数字或 ._:/-",
             f"field {field} must be 1..64 characters of letters, digits or ._:/-", field,
@@ -49,7 +55,7 @@ def date(value: Any, field: str = "business_date") -> dt.date:
     """A calendar date given as YYYY-MM-DD (or a date)."""
     if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
         return value
-    if isinstance(value, str) and len(value) == 10:
+    if isinstance(value, str) and _DATE_RE.fullmatch(value):
         try:
             return dt.date.fromisoformat(value)
         except ValueError:
@@ -61,7 +67,7 @@ def date(value: Any, field: str = "business_date") -> dt.date:
 
 def period(value: Any, field: str = "period") -> str:
     """A reporting month, YYYY-MM."""
-    if not isinstance(value, str) or not _PERIOD_RE.match(value):
+    if not isinstance(value, str) or not _PERIOD_RE.fullmatch(value):
         raise InvalidField(f"字段 {field} 应为 YYYY-MM", f"field {field} must be YYYY-MM", field)
     return value
 
@@ -90,7 +96,7 @@ def attachments(value: Any, field: str = "attachments") -> list[str]:
             f"{field} must be a list of at most {ATTACHMENTS_MAX} SHA-256 digests", field,
         )
     for item in value:
-        if not isinstance(item, str) or not _SHA256_RE.match(item):
+        if not isinstance(item, str) or not _SHA256_RE.fullmatch(item):
             raise InvalidField(
                 f"{field} 中有无效的 SHA-256（应为64位小写十六进制）",
                 f"{field} holds an invalid SHA-256 (64 lower-case hex digits expected)", field,

@@ -17,20 +17,21 @@ FEN_PER_YUAN = 100
 AMOUNT_FEN_MAX = 10_000_000_000_000
 assert AMOUNT_FEN_MAX < 2**53
 
-_YUAN_RE = re.compile(r"^[0-9]{1,15}(\.[0-9]{1,2})?$")
+# Plain digits, or digits grouped by thousands ("1,234,567.50"); at most two decimals.
+_YUAN_RE = re.compile(r"([0-9]{1,15}|[0-9]{1,3}(,[0-9]{3}){1,4})(\.[0-9]{1,2})?")
 
 
 def parse_yuan(text: str, field: str = "amount") -> int:
     """Parse a yuan string with at most two decimals ("1234.50") into integer fen."""
     if not isinstance(text, str):
         raise InvalidAmount(field, f"{text!r}", "not a string / 不是字符串")
-    cleaned = text.strip().replace(",", "")
-    if not _YUAN_RE.match(cleaned):
+    stripped = text.strip()
+    if not _YUAN_RE.fullmatch(stripped):
         raise InvalidAmount(
             field, text, "expected yuan with at most two decimals / 应为最多两位小数的元金额"
         )
     try:
-        fen = Decimal(cleaned) * FEN_PER_YUAN
+        fen = Decimal(stripped.replace(",", "")) * FEN_PER_YUAN
     except InvalidOperation:  # pragma: no cover - the regex already excludes this
         raise InvalidAmount(field, text, "not a number / 不是数字") from None
     return check_amount_fen(int(fen), field)

@@ -8,8 +8,9 @@ from typing import TYPE_CHECKING, Any
 from uuid import UUID, uuid5
 
 from ledger.actors import Actor, city_of
+from ledger.chain import content_fingerprint
 from ledger.errors import AllocationExceedsProgramme, AlreadyExists
-from ledger.events import ChainedAggregate, ChainedCreated, ChainedEvent
+from ledger.events import ChainedAggregate, ChainedCreated, ChainedEvent, event_data, event_type
 from ledger.money import format_yuan
 from ledger.rules import ProgrammeRules, parse_rules
 
@@ -45,7 +46,8 @@ class Programme(ChainedAggregate):
         def when(self, aggregate: Any) -> None:
             aggregate.counties[self.county_code] = {
                 "name": self.county_name, "city": self.city_code,
-                "allocation_fen": self.allocation_fen,
+                "allocation_fen": self.allocation_fen, "version": self.originator_version,
+                "f": content_fingerprint(event_type(self), event_data(self)),
             }
             aggregate.allocated_fen += self.allocation_fen
 
@@ -72,12 +74,18 @@ class Programme(ChainedAggregate):
     def admit_county(
         self, county_code: str, county_name: str, allocation_fen: int, document_no: str,
         actor: Actor, business_date: dt.date,
-    ) -> bool:
-        """Admit a county; False if it was admitted before with the same content (a replay)."""
+    ) -> int | None:
+        """Admit a county; for an identical earlier admission (a replay), its version."""
         existing = self.counties.get(county_code)
         if existing is not None:
-            if existing["name"] == county_name and existing["allocation_fen"] == allocation_fen:
-                return False
+            data = {
+                **actor.as_fields(), "business_date": business_date.isoformat(),
+                "county_code": county_code, "county_name": county_name,
+                "city_code": city_of(county_code), "allocation_fen": allocation_fen,
+                "document_no": document_no,
+            }
+            if existing["f"] == content_fingerprint(event_type(self.CountyAdmitted), data):
+                return int(existing["version"])
             raise AlreadyExists(
                 f"县 {county_code} 已以不同内容纳入项目",
                 f"county {county_code} was already admitted with different content",
@@ -95,4 +103,4 @@ class Programme(ChainedAggregate):
             county_name=county_name, city_code=city_of(county_code),
             allocation_fen=allocation_fen, document_no=document_no,
         )
-        return True
+        return None

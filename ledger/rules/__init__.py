@@ -113,8 +113,22 @@ def _bp(value: Any, field: str) -> int:
     return value
 
 
+def _table(doc: Any, where: str) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        raise _bad(where, "应为表", "must be a table")
+    return doc
+
+
+def _label(doc: Any, i: int) -> ExecutionLabel:
+    where = f"execution.labels[{i}]."
+    doc = _table(doc, where)
+    return ExecutionLabel(_bp(doc.get("min_rate_bp"), where + "min_rate_bp"),
+                          _get(doc, "zh", str, where), _get(doc, "en", str, where))
+
+
 def _category(doc: dict[str, Any], i: int) -> Category:
     where = f"categories[{i}]."
+    doc = _table(doc, where)
     lo, hi = doc.get("min_share_bp"), doc.get("max_share_bp")
     lo = None if lo is None else _bp(lo, where + "min_share_bp")
     hi = None if hi is None else _bp(hi, where + "max_share_bp")
@@ -135,6 +149,7 @@ def _category(doc: dict[str, Any], i: int) -> Category:
 
 def _tranche(doc: dict[str, Any], i: int) -> Tranche:
     where = f"tranches[{i}]."
+    doc = _table(doc, where)
     return Tranche(
         _get(doc, "batch", int, where), _get(doc, "year", int, where),
         _bp(_get(doc, "share_bp", int, where), where + "share_bp"),
@@ -173,14 +188,12 @@ def parse_rules(doc: dict[str, Any]) -> ProgrammeRules:
     reporting = _get(doc, "reporting", dict)
     acceptance = _get(doc, "acceptance", dict)
     execution = _get(doc, "execution", dict)
-    labels = tuple(
-        ExecutionLabel(
-            _bp(x.get("min_rate_bp"), f"execution.labels[{i}]"), str(x["zh"]), str(x["en"])
-        )
-        for i, x in enumerate(_get(execution, "labels", list, "execution."))
-    )
+    labels = tuple(_label(x, i) for i, x in enumerate(_get(execution, "labels", list,
+                                                              "execution.")))
     conclusions = tuple(_get(acceptance, "conclusions", list, "acceptance."))
     targets = _get(doc, "targets", dict)
+    for key in targets:
+        _get(targets, key, int, "targets.")
     rules = ProgrammeRules(
         programme=_get(doc, "programme", str),
         rules_version=_get(doc, "rules_version", str),
@@ -201,8 +214,10 @@ def parse_rules(doc: dict[str, Any]) -> ProgrammeRules:
         targets={k: int(v) for k, v in targets.items()},
         document=doc,
     )
-    if len(conclusions) != 2 or not all(isinstance(c, str) and c for c in conclusions):
-        raise _bad("acceptance.conclusions", "须为两个结论", "must be exactly two conclusions")
+    if (len(set(conclusions)) != 2 or len(conclusions) != 2
+            or not all(isinstance(c, str) and c for c in conclusions)):
+        raise _bad("acceptance.conclusions", "须为两个不同的结论",
+                   "must be exactly two different conclusions")
     _check_whole(rules)
     return rules
 
