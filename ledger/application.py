@@ -39,7 +39,6 @@ from ledger.events import ChainedAggregate, event_type
 from ledger.money import check_amount_fen
 from ledger.programme import Programme, programme_stream_id
 from ledger.rules import ProgrammeRules, parse_rules
-from ledger.stores import APPEND_ONLY_SQL
 
 A = TypeVar("A", bound=ChainedAggregate)
 MAX_WRITE_ATTEMPTS = 12
@@ -96,17 +95,8 @@ class FundLedger(Application[UUID]):
         self._locks: dict[UUID, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._rules: dict[str, ProgrammeRules] = {}
-        if settings.get("PERSISTENCE_MODULE") == "eventsourcing.postgres":
-            self._install_append_only_guard()
 
     # ---- infrastructure -----------------------------------------------------------------
-
-    def _install_append_only_guard(self) -> None:
-        recorder: Any = self.recorder
-        sql = APPEND_ONLY_SQL.replace("{table}", recorder.events_table_name)
-        with recorder.datastore.transaction(commit=True) as curs:
-            curs.execute("SELECT pg_advisory_xact_lock(7263541)")  # one installer at a time
-            curs.execute(sql)
 
     @contextmanager
     def _stream_lock(self, stream_id: UUID) -> Iterator[None]:

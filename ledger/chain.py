@@ -64,7 +64,9 @@ def format_timestamp(ts: dt.datetime) -> str:
     if ts.tzinfo is None:
         msg = "timestamps must be timezone-aware"
         raise ValueError(msg)
-    return ts.astimezone(dt.UTC).strftime(TIMESTAMP_FORMAT)
+    # isoformat with fixed microseconds is TIMESTAMP_FORMAT, and several times faster than
+    # strftime on the write path; the test vectors hold the two equal.
+    return ts.astimezone(dt.UTC).replace(tzinfo=None).isoformat(timespec="microseconds") + "Z"
 
 
 def check_subset(value: Any, path: str = "data") -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 from uuid import UUID, uuid5
 
@@ -26,6 +27,7 @@ REVERSIBLE_BY_COUNTY = ("disbursement", "expenditure")
 REVERSIBLE_BY_PROVINCE = ("appropriation", "recovery")
 
 
+@lru_cache(maxsize=4096)  # on every command; uuid5 costs as much as the rule checks
 def county_stream_id(programme: str, county_code: str) -> UUID:
     return uuid5(STREAM_NAMESPACE, f"county:{programme}:{county_code}")
 

@@ -67,6 +67,7 @@ def store_env(url: str) -> dict[str, str]:
             "POSTGRES_POOL_SIZE": str(POSTGRES_POOL_SIZE),
             "POSTGRES_MAX_OVERFLOW": str(POSTGRES_POOL_SIZE),
             "POSTGRES_CONNECT_TIMEOUT": str(POSTGRES_CONNECT_TIMEOUT_S),
+            "APPLICATION_RECORDER_TOPIC": "ledger.pgstore:LedgerPostgresRecorder",
         }
     raise InvalidField(
         f"不支持的存储地址 {url}：应为 sqlite:///… 或 postgresql://…",

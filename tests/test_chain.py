@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import itertools
 import json
@@ -14,10 +15,12 @@ from hypothesis import strategies as st
 
 from ledger.chain import (
     GENESIS_HASH,
+    TIMESTAMP_FORMAT,
     _stdlib_canonical,
     canonical_bytes,
     check_subset,
     event_hash,
+    format_timestamp,
     hash_document,
     reference_canonical_bytes,
 )
@@ -88,3 +91,17 @@ def test_fast_encoders_equal_rfc8785_on_the_subset(doc: Any) -> None:
     expected = reference_canonical_bytes(doc)
     assert canonical_bytes(doc) == expected
     assert _stdlib_canonical(doc) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.datetimes(
+    min_value=dt.datetime(1001, 1, 1), max_value=dt.datetime(9998, 12, 31),
+    timezones=st.builds(dt.timezone, st.timedeltas(min_value=-dt.timedelta(hours=23),
+                                                   max_value=dt.timedelta(hours=23))),
+))
+def test_timestamps_have_the_fixed_utc_form(when: dt.datetime) -> None:
+    """Timestamps are always YYYY-MM-DDTHH:MM:SS.ffffffZ in UTC, whatever the input zone."""
+    text = format_timestamp(when)
+    assert len(text) == 27 and text.endswith("Z")
+    assert text == when.astimezone(dt.UTC).strftime(TIMESTAMP_FORMAT)
+    assert dt.datetime.fromisoformat(text) == when

@@ -1,0 +1,41 @@
+"""The PostgreSQL events recorder of the ledger: eventsourcing's, with two changes.
+
+1. Inserts are sent in plain (not pipelined) mode. With psycopg 3.3's pipeline mode, one
+   insert of ~20,000 events (an import file) deadlocked: the client waited to read while the
+   server waited for the rest of the statement. A plain transaction keeps the library's
+   guarantees (table lock, one transaction, conflicts raised as IntegrityError).
+2. Creating the table also installs the append-only triggers: UPDATE, DELETE and TRUNCATE on
+   the events table are refused for the application's role.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+
+from ledger.stores import APPEND_ONLY_SQL
+
+INSTALL_LOCK_KEY = 7263541  # advisory lock: one process installs the triggers at a time
+
+
+class LedgerPostgresRecorder(PostgresApplicationRecorder):
+    """Events recorder for `fundledger_events`: plain-mode inserts, append-only table."""
+
+    def create_table(self) -> None:
+        super().create_table()
+        sql = APPEND_ONLY_SQL.replace("{table}", self.events_table_name)
+        with self.datastore.transaction(commit=True) as curs:
+            curs.execute(f"SELECT pg_advisory_xact_lock({INSTALL_LOCK_KEY})")
+            curs.execute(sql)
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        if not stored_events:
+            return []
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
