@@ -110,9 +110,9 @@ def test_import_is_all_or_nothing(small: str, tmp_path: Path) -> None:
     assert run(small, "verify").exit_code == 0
 
 
-def test_demo_then_verify_in_a_fresh_process(tmp_path: Path) -> None:
+def test_demo_then_verify_in_a_fresh_process(store_url: str) -> None:
     """`fundledger demo` builds ≥12 counties, ≥300 projects, ≥20,000 money events; verify: 0."""
-    db = f"sqlite:///{tmp_path / 'demo.db'}"
+    db = store_url
     exe = [sys.executable, "-m", "api.cli_main"]
     out = subprocess.run([*exe, "--db", db, "--json", "demo"], capture_output=True, text=True,
                          check=False, timeout=300)
@@ -125,3 +125,6 @@ def test_demo_then_verify_in_a_fresh_process(tmp_path: Path) -> None:
                             check=False, timeout=300)
     assert verify.returncode == 0, verify.stderr
     assert "intact" in verify.stdout
+    again = subprocess.run([*exe, "--db", db, "demo"], capture_output=True, text=True,
+                           check=False, timeout=60)
+    assert again.returncode == 2 and "already holds events" in again.stderr
