@@ -1,10 +1,11 @@
 """Choosing the event store by one URL: `sqlite:///path` (the embedded default) or
-`postgresql://user[:password]@host[:port]/dbname`. Pure: it maps a URL to the settings the
+`postgresql://user[:password]@host[:port]/dbname[?create_tables=no]` (`no` for a role that
+may not create tables: the owner creates them once). Pure: it maps a URL to the settings the
 event-store library reads; it does not read the environment."""
 
 from __future__ import annotations
 
-from urllib.parse import unquote, urlparse
+from urllib.parse import parse_qs, unquote, urlparse
 
 from ledger.errors import InvalidField
 
@@ -57,7 +58,14 @@ def store_env(url: str) -> dict[str, str]:
         if not dbname:
             raise InvalidField(f"PostgreSQL 地址缺少数据库名：{url}",
                                f"PostgreSQL URL names no database: {url}", "db")
+        options = parse_qs(parsed.query)
+        create = options.get("create_tables", ["yes"])[-1]
+        if create not in ("yes", "no") or set(options) - {"create_tables"}:
+            raise InvalidField(f"PostgreSQL 地址的参数无效：{parsed.query}",
+                               f"unsupported PostgreSQL URL options: {parsed.query} "
+                               "(only create_tables=yes|no)", "db")
         return {
+            "CREATE_TABLE": "y" if create == "yes" else "n",
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
             "POSTGRES_DBNAME": unquote(dbname),
             "POSTGRES_HOST": parsed.hostname or "127.0.0.1",

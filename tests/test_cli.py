@@ -83,6 +83,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     """A missing ledger file, a bad store URL and a missing actor are usage errors (exit 2)."""
     assert run(f"sqlite:///{tmp_path / 'none.db'}", "verify").exit_code == 2
     assert run("mysql://x/y", "verify").exit_code == 2
+    assert run("postgresql://postgres@127.0.0.1/x?sslmode=1", "verify").exit_code == 2
     assert run(f"sqlite:///{tmp_path / 'a.db'}", "init", "--total", "1").exit_code == 2
 
 
