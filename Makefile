@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy ledger audit
+	$(BIN)/mypy ledger projections audit
 
 imports: $(STAMP)
 	$(BIN)/lint-imports

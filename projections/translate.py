@@ -1,0 +1,225 @@
+"""From decoded events to the rows of the read models.
+
+Each event becomes at most one money fact (`MoneyRows`) and at most one milestone
+(`MilestoneRows`). What an event does not carry itself — which county a stream is, which category
+a project is in, which project, category and batch a reversal's target had — comes from
+`Lookups`: facts of the log that never change once recorded, so they may be cached across
+batches, transactions and rebuilds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ledger.county import CountyFund
+from ledger.programme import Programme
+from projections import model as M
+from projections.db import Cursor, Row
+from projections.schema import COUNTIES, FACTS, PROJECTS
+
+Key = tuple[str, str, str]  # programme, county code, entry id or project code
+# Per-project sums, in the order of PROJECT_MEASURES, then the last entry's position, id,
+# measure and day.
+PROJECT_MEASURES = (M.BUDGET, M.DISBURSED, M.DISBURSED_REV, M.EXPENDED, M.EXPENDED_REV)
+
+
+class UnknownStream(LookupError):
+    """A county event whose stream was never opened in the log: the log is not whole."""
+
+
+@dataclass
+class Lookups:
+    """Immutable facts of the log that translation needs beyond one event."""
+
+    streams: dict[str, tuple[str, str]] = field(default_factory=dict)
+    categories: dict[Key, str] = field(default_factory=dict)
+
+    def load_streams(self, cur: Cursor, table: str) -> None:
+        for stream_id, programme, county in cur.execute(
+            f"SELECT stream_id, programme, county_code FROM {table}"
+        ).fetchall():
+            self.streams[str(stream_id)] = (str(programme), str(county))
+
+    def county_of(self, cur: Cursor, event: Any) -> tuple[str, str]:
+        found = self.streams.get(str(event.originator_id))
+        if found is None:  # opened by another process's batch, or never (a broken log)
+            self.load_streams(cur, COUNTIES)
+            found = self.streams.get(str(event.originator_id))
+        if found is None:
+            raise UnknownStream(f"no FundOpened seen for stream {event.originator_id}")
+        return found
+
+    def category(self, cur: Cursor, key: Key) -> str:
+        found = self.categories.get(key)
+        if found is None:
+            row = cur.execute(
+                f"SELECT category FROM {PROJECTS} WHERE programme = ? AND county_code = ? "
+                "AND project_code = ?", key,
+            ).fetchone()
+            if row is None:
+                raise LookupError(f"project {key} is not in the register")
+            found = self.categories[key] = str(row[0])
+        return found
+
+    def observe(self, cur: Cursor, event: Any) -> None:
+        """Learn from the events that define streams and projects, whoever projects them."""
+        if isinstance(event, CountyFund.FundOpened):
+            self.streams[str(event.originator_id)] = (event.programme, event.county_code)
+        elif isinstance(event, CountyFund.ProjectRegistered):
+            programme, county = self.county_of(cur, event)
+            self.categories[(programme, county, event.project_code)] = event.category
+
+
+@dataclass
+class MoneyRows:
+    """What one batch adds to the `money` projection."""
+
+    programmes: list[Row] = field(default_factory=list)
+    counties: list[Row] = field(default_factory=list)
+    facts: list[Row] = field(default_factory=list)
+    # (programme, county, year, category, batch, measure) -> [amount, earliest day]
+    flows: dict[tuple[str, str, int, str, int, str], list[int]] = field(default_factory=dict)
+    new_projects: list[Row] = field(default_factory=list)
+    project_deltas: dict[Key, list[Any]] = field(default_factory=dict)
+    # category, batch and project of this batch's facts, by entry: reversal targets
+    targets: dict[Key, tuple[str, int, str]] = field(default_factory=dict)
+
+    def add_fact(self, position: int, programme: str, county: str, day: int, measure: str,
+                 category: str, batch: int, project: str, entry_id: str, amount_fen: int) -> None:
+        self.facts.append((position, programme, county, day, measure, category, batch, project,
+                           entry_id, amount_fen))
+        self.targets[(programme, county, entry_id)] = (category, batch, project)
+        flow = self.flows.setdefault((programme, county, day // 10000, category, batch, measure),
+                                     [0, day])
+        flow[0] += amount_fen
+        flow[1] = min(flow[1], day)
+        if project:
+            delta = self.project_deltas.setdefault(
+                (programme, county, project), [0] * len(PROJECT_MEASURES) + [0, "", "", 0])
+            delta[PROJECT_MEASURES.index(measure)] += amount_fen
+            delta[len(PROJECT_MEASURES):] = [position, entry_id, measure, day]
+
+
+@dataclass
+class MilestoneRows:
+    """What one batch adds to the `milestones` projection."""
+
+    rows: list[Row] = field(default_factory=list)
+
+
+class Translator:
+    """Turns one event at a log position into rows; one instance per catch-up batch."""
+
+    def __init__(self, cur: Cursor, lookups: Lookups) -> None:
+        self.cur, self.lookups = cur, lookups
+        self.money, self.milestones = MoneyRows(), MilestoneRows()
+
+    # ---- money --------------------------------------------------------------------------
+
+    def money_event(self, event: Any, position: int) -> None:
+        handler = _MONEY.get(type(event))
+        if handler is not None:
+            handler(self, event, position)
+
+    def _fact(self, event: Any, position: int, measure: str, amount_fen: int,
+              category: str = "", batch: int = 0, project: str = "") -> None:
+        programme, county = self.lookups.county_of(self.cur, event)
+        self.money.add_fact(position, programme, county, M.day_int(event.business_date),
+                            measure, category, batch, project, event.entry_id, amount_fen)
+
+    def _project_fact(self, event: Any, position: int, measure: str, amount_fen: int) -> None:
+        programme, county = self.lookups.county_of(self.cur, event)
+        category = self.lookups.category(self.cur, (programme, county, event.project_code))
+        self._fact(event, position, measure, amount_fen, category, 0, event.project_code)
+
+    def _programme_opened(self, event: Any, position: int) -> None:
+        rules = json.dumps(event.rules, ensure_ascii=False, sort_keys=True)
+        self.money.programmes.append((event.programme, event.total_fen, rules, position,
+                                      M.day_int(event.business_date)))
+
+    def _fund_opened(self, event: Any, position: int) -> None:
+        self.money.counties.append((
+            event.programme, event.county_code, str(event.originator_id), event.county_name,
+            event.city_code, event.allocation_fen, position, M.day_int(event.business_date)))
+
+    def _appropriation(self, event: Any, position: int) -> None:
+        self._fact(event, position, M.APPROPRIATED, event.amount_fen, batch=event.batch)
+
+    def _project(self, event: Any, position: int) -> None:
+        programme, county = self.lookups.county_of(self.cur, event)
+        day = M.day_int(event.business_date)
+        self.money.new_projects.append((
+            programme, county, event.project_code, event.name, event.category,
+            event.responsible_person, event.implementing_unit, event.start_date, event.end_date,
+            event.entry_id, position, day, 0, 0, 0, 0, 0, position, event.entry_id, M.BUDGET,
+            day))
+        self._project_fact(event, position, M.BUDGET, event.budget_fen)
+
+    def _adjustment(self, event: Any, position: int) -> None:
+        self._project_fact(event, position, M.BUDGET,
+                           event.new_budget_fen - event.old_budget_fen)
+
+    def _disbursement(self, event: Any, position: int) -> None:
+        self._project_fact(event, position, M.DISBURSED, event.amount_fen)
+
+    def _expenditure(self, event: Any, position: int) -> None:
+        self._project_fact(event, position, M.EXPENDED, event.amount_fen)
+
+    def _recovery(self, event: Any, position: int) -> None:
+        self._fact(event, position, M.RECOVERED, event.amount_fen)
+
+    def _reversal(self, event: Any, position: int) -> None:
+        programme, county = self.lookups.county_of(self.cur, event)
+        key = (programme, county, event.target_entry_id)
+        target = self.money.targets.get(key)
+        if target is None:
+            row = self.cur.execute(
+                f"SELECT category, batch, project_code FROM {FACTS} WHERE programme = ? AND "
+                "county_code = ? AND entry_id = ?", key,
+            ).fetchone()
+            if row is None:
+                raise LookupError(f"reversal {event.entry_id}: no fact for target {key}")
+            target = (str(row[0]), int(row[1]), str(row[2]))
+        category, batch, project = target
+        self._fact(event, position, M.REVERSED_MEASURE[event.target_kind], event.amount_fen,
+                   category, batch, project)
+
+    # ---- milestones ---------------------------------------------------------------------
+
+    def milestone_event(self, event: Any, position: int) -> None:
+        fields = _MILESTONE.get(type(event))
+        if fields is None:
+            return
+        kind, ref, amount_fen, document, detail = fields(event)
+        programme, county = self.lookups.county_of(self.cur, event)
+        self.milestones.rows.append((position, programme, county, M.day_int(event.business_date),
+                                     kind, ref, event.entry_id, amount_fen, document, detail))
+
+
+_MONEY: dict[type, Callable[[Translator, Any, int], None]] = {
+    Programme.Opened: Translator._programme_opened,
+    CountyFund.FundOpened: Translator._fund_opened,
+    CountyFund.AppropriationReceived: Translator._appropriation,
+    CountyFund.ProjectRegistered: Translator._project,
+    CountyFund.BudgetAdjusted: Translator._adjustment,
+    CountyFund.DisbursementRecorded: Translator._disbursement,
+    CountyFund.ExpenditureRecorded: Translator._expenditure,
+    CountyFund.FundsRecovered: Translator._recovery,
+    CountyFund.EntryReversed: Translator._reversal,
+}
+MilestoneFields = tuple[str, str, int, str, str]  # kind, ref, amount, document, detail
+_MILESTONE: dict[type, Callable[[Any], MilestoneFields]] = {
+    CountyFund.MonthlyReportSubmitted: lambda e: (M.REPORT, e.period, 0, "", ""),
+    CountyFund.TypicalCaseReported: lambda e: (M.TYPICAL_CASE, "", 0, e.title, ""),
+    CountyFund.AcceptanceRecorded:
+        lambda e: (M.ACCEPTANCE, e.conclusion, 0, e.report_no, e.assessor),
+    CountyFund.AcceptanceConfirmed:
+        lambda e: (M.CONFIRMATION, e.conclusion, 0, "", e.actor_id),
+    CountyFund.BatchDecided: lambda e: (M.DECISION, str(e.batch), 0, e.document_no, ""),
+    CountyFund.RatioExceptionApproved:
+        lambda e: (M.EXCEPTION, e.category, e.limit_fen, e.document_no, e.approver),
+    CountyFund.YearClosed: lambda e: (M.CLOSE, str(e.year), 0, "", ""),
+}
