@@ -19,7 +19,7 @@ from ledger.application import FundLedger
 from ledger.rules import packaged_rules
 
 DEMO_SEED = 2020
-DISBURSEMENTS_PER_MONTH = 42
+DISBURSEMENTS_PER_MONTH = 45
 REVERSAL_CHANCE = 0.025
 PROVINCE = Actor("demo-province-1", "province", "440000")
 MONTHS_2020 = [(2020, m) for m in range(6, 13)]
@@ -179,12 +179,14 @@ def county_history(plan: CountyPlan) -> list[Item]:
                            summary="演示数据"), plan.county))
     items.append((plan.cmd("year_close", dt.date(2021, 1, 15), year=2020), PROVINCE))
     items += _correction_2021(plan)
-    if plan.code != D.LAGS_2020:
-        items.append((plan.cmd("batch_decision", dt.date(2021, 3, 10), batch=2,
-                               document_no="粤商务建字〔2021〕2号"), PROVINCE))
-        items.append(_appropriate(plan, 2, plan.allocation_fen - batch1, dt.date(2021, 3, 20)))
-    target_2021 = int(plan.cash_fen * (0.5 if plan.code == D.LAGS_2020 else 0.97))
+    # February spends only what 2020 carried over: batch 2 arrives on 1 March.
+    batch2 = 0 if plan.code == D.LAGS_2020 else plan.allocation_fen - batch1
+    target_2021 = int((plan.cash_fen + batch2) * (0.5 if plan.code == D.LAGS_2020 else 0.97))
     for year, month in MONTHS_2021:
+        if (year, month) == (2021, 3) and batch2:
+            items.append((plan.cmd("batch_decision", dt.date(2021, 2, 25), batch=2,
+                                   document_no="粤商务建字〔2021〕2号"), PROVINCE))
+            items.append(_appropriate(plan, 2, batch2, dt.date(2021, 3, 1)))
         month_target = target_2021 // len(MONTHS_2021)
         items += _month_of_spending(plan, year, month, month_target)
     items += _reports(plan, [(2021, m) for m in range(1, 13)])

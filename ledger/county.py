@@ -17,6 +17,7 @@ from uuid import UUID, uuid5
 from ledger import errors as E
 from ledger.actors import Actor, authorise
 from ledger.chain import content_fingerprint
+from ledger.dated import lowest_from, move
 from ledger.events import ChainedAggregate, ChainedCreated, ChainedEvent, event_data, event_type
 from ledger.money import check_amount_fen, format_yuan
 from ledger.programme import STREAM_NAMESPACE
@@ -49,6 +50,8 @@ class Project(TypedDict):
     budget_fen: int
     disbursed_fen: int
     expended_fen: int
+    unspent_days: dict[str, int]  # disbursed − expended, by business date (ledger.dated)
+    unspent_dates: list[str]
 
 
 @dataclass(frozen=True)
@@ -109,6 +112,7 @@ class CountyFund(ChainedAggregate):
             agg.appropriated_fen = agg.disbursed_fen = agg.expended_fen = agg.recovered_fen = 0
             agg.projects, agg.budget_by_category, agg.exceptions, agg.entries = {}, {}, {}, {}
             agg.reports, agg.acceptance = {}, {}
+            agg.cash_days, agg.cash_dates = {}, []
 
     class AppropriationReceived(_Entered):
         batch: int
@@ -119,6 +123,7 @@ class CountyFund(ChainedAggregate):
             key = str(self.batch)
             agg.by_batch[key] = agg.by_batch.get(key, 0) + self.amount_fen
             agg.appropriated_fen += self.amount_fen
+            move(agg.cash_days, agg.cash_dates, self.business_date, self.amount_fen)
             self.remember(agg, "appropriation", self.amount_fen, key)
 
     class BatchDecided(_Entered):
@@ -141,7 +146,8 @@ class CountyFund(ChainedAggregate):
 
         def when(self, agg: Any) -> None:
             agg.projects[self.project_code] = Project(
-                category=self.category, budget_fen=self.budget_fen, disbursed_fen=0, expended_fen=0
+                category=self.category, budget_fen=self.budget_fen, disbursed_fen=0,
+                expended_fen=0, unspent_days={}, unspent_dates=[],
             )
             agg.add_budget(self.category, self.budget_fen)
             self.remember(agg, "project", 0, self.project_code)
@@ -168,8 +174,12 @@ class CountyFund(ChainedAggregate):
         attachments: list[str]
 
         def when(self, agg: Any) -> None:
-            agg.projects[self.project_code]["disbursed_fen"] += self.amount_fen
+            project = agg.projects[self.project_code]
+            project["disbursed_fen"] += self.amount_fen
             agg.disbursed_fen += self.amount_fen
+            move(agg.cash_days, agg.cash_dates, self.business_date, -self.amount_fen)
+            move(project["unspent_days"], project["unspent_dates"], self.business_date,
+                 self.amount_fen)
             self.remember(agg, "disbursement", self.amount_fen, self.project_code)
 
     class ExpenditureRecorded(_Entered):
@@ -180,8 +190,11 @@ class CountyFund(ChainedAggregate):
         attachments: list[str]
 
         def when(self, agg: Any) -> None:
-            agg.projects[self.project_code]["expended_fen"] += self.amount_fen
+            project = agg.projects[self.project_code]
+            project["expended_fen"] += self.amount_fen
             agg.expended_fen += self.amount_fen
+            move(project["unspent_days"], project["unspent_dates"], self.business_date,
+                 -self.amount_fen)
             self.remember(agg, "expenditure", self.amount_fen, self.project_code)
 
     class EntryReversed(_Entered):
@@ -194,7 +207,7 @@ class CountyFund(ChainedAggregate):
         def when(self, agg: Any) -> None:
             target = agg.entries[self.target_entry_id]
             target["r"] += self.amount_fen
-            agg.undo(target, self.amount_fen)
+            agg.undo(target, self.amount_fen, self.business_date)
             self.remember(agg, "reversal", self.amount_fen, target["p"])
 
     class RatioExceptionApproved(_Entered):
@@ -217,6 +230,7 @@ class CountyFund(ChainedAggregate):
 
         def when(self, agg: Any) -> None:
             agg.recovered_fen += self.amount_fen
+            move(agg.cash_days, agg.cash_dates, self.business_date, -self.amount_fen)
             self.remember(agg, "recovery", self.amount_fen)
 
     class YearClosed(_Entered):
@@ -276,25 +290,48 @@ class CountyFund(ChainedAggregate):
         entries: dict[str, Entry]
         reports: dict[str, str]
         acceptance: dict[str, Any]
+        cash_days: dict[str, int]  # cash movements by business date (ledger.dated)
+        cash_dates: list[str]
 
     # ---- state helpers used by the events ------------------------------------------------
 
     def add_budget(self, category: str, delta_fen: int) -> None:
         self.budget_by_category[category] = self.budget_by_category.get(category, 0) + delta_fen
 
-    def undo(self, target: Entry, amount_fen: int) -> None:
+    def undo(self, target: Entry, amount_fen: int, day: str) -> None:
+        """A reversal of `amount_fen` of `target`, dated `day`: the opposite movements."""
         kind = target["k"]
+        cash_delta, unspent_delta = 0, 0
         if kind == "appropriation":
             self.by_batch[target["p"]] -= amount_fen
             self.appropriated_fen -= amount_fen
+            cash_delta = -amount_fen
         elif kind == "disbursement":
             self.projects[target["p"]]["disbursed_fen"] -= amount_fen
             self.disbursed_fen -= amount_fen
+            cash_delta, unspent_delta = amount_fen, -amount_fen
         elif kind == "expenditure":
             self.projects[target["p"]]["expended_fen"] -= amount_fen
             self.expended_fen -= amount_fen
+            unspent_delta = amount_fen
         elif kind == "recovery":
             self.recovered_fen -= amount_fen
+            cash_delta = amount_fen
+        if cash_delta:
+            move(self.cash_days, self.cash_dates, day, cash_delta)
+        if unspent_delta:
+            project = self.projects[target["p"]]
+            move(project["unspent_days"], project["unspent_dates"], day, unspent_delta)
+
+    def cash_on(self, day: dt.date) -> int:
+        """Cash an entry dated `day` may use: the lowest balance on that day or after it."""
+        return lowest_from(self.cash_days, self.cash_dates, self.cash_fen, day.isoformat())
+
+    def unspent_on(self, project: Project, day: dt.date) -> int:
+        """A project's disbursed-and-unspent money an entry dated `day` may use."""
+        total = project["disbursed_fen"] - project["expended_fen"]
+        return lowest_from(project["unspent_days"], project["unspent_dates"], total,
+                           day.isoformat())
 
     @property
     def cash_fen(self) -> int:
@@ -555,11 +592,13 @@ class CountyFund(ChainedAggregate):
                 f"disbursement of {format_yuan(amount_fen)} exceeds project {project_code}'s "
                 f"remaining budget of {format_yuan(remaining)}", "amount_fen",
             )
-        if amount_fen > self.cash_fen:
+        cash = self.cash_on(business_date)
+        if amount_fen > cash:
             raise E.InsufficientCash(
-                f"拨付 {_y(amount_fen)} 超过县可用资金 {_y(self.cash_fen)}",
+                f"拨付 {_y(amount_fen)} 超过县在 {business_date} 及其后的可用资金 {_y(cash)}",
                 f"disbursement of {format_yuan(amount_fen)} exceeds the county's cash of "
-                f"{format_yuan(self.cash_fen)}", "amount_fen",
+                f"{format_yuan(cash)} available on {business_date} and after", "amount_fen",
+                cash_fen=cash,
             )
         self._record(self.DisbursementRecorded, ctx.actor, business_date, entry_id=entry_id,
                      **fields)
@@ -580,12 +619,14 @@ class CountyFund(ChainedAggregate):
             return replay, True
         check_amount_fen(amount_fen)
         project = self._project(project_code)
-        unspent = project["disbursed_fen"] - project["expended_fen"]
+        unspent = self.unspent_on(project, business_date)
         if amount_fen > unspent:
             raise E.ExpenditureExceedsDisbursed(
-                f"支出 {_y(amount_fen)} 超过项目 {project_code} 已拨付未支出的 {_y(unspent)}",
+                f"支出 {_y(amount_fen)} 超过项目 {project_code} 在 {business_date} "
+                f"及其后已拨付未支出的 {_y(unspent)}",
                 f"expenditure of {format_yuan(amount_fen)} exceeds project {project_code}'s "
-                f"disbursed and unspent {format_yuan(unspent)}", "amount_fen",
+                f"disbursed and unspent {format_yuan(unspent)} on {business_date} and after",
+                "amount_fen", unspent_fen=unspent,
             )
         self._record(self.ExpenditureRecorded, ctx.actor, business_date, entry_id=entry_id,
                      **fields)
@@ -627,16 +668,15 @@ class CountyFund(ChainedAggregate):
                 f"reversal of {format_yuan(amount_fen)} exceeds the {format_yuan(left)} of "
                 f"entry {target_entry_id} not yet reversed", "amount_fen",
             )
-        self._check_reversal_effect(target, amount_fen)
+        self._check_reversal_effect(target, amount_fen, business_date)
         self._record(self.EntryReversed, ctx.actor, business_date, entry_id=entry_id, **fields)
         return self._done()
 
-    def _check_reversal_effect(self, target: Entry, amount_fen: int) -> None:
+    def _check_reversal_effect(self, target: Entry, amount_fen: int, day: dt.date) -> None:
         """Money already spent cannot be un-disbursed; money already passed on cannot be
-        un-appropriated."""
+        un-appropriated (each judged on the reversal's date and after)."""
         if target["k"] == "disbursement":
-            project = self.projects[target["p"]]
-            unspent = project["disbursed_fen"] - project["expended_fen"]
+            unspent = self.unspent_on(self.projects[target["p"]], day)
             if amount_fen > unspent:
                 raise E.ReversalBelowSpent(
                     f"冲销 {_y(amount_fen)} 将低于项目 {target['p']} 已支出金额（未支出仅 "
@@ -645,11 +685,12 @@ class CountyFund(ChainedAggregate):
                     f"{target['p']} already spent (unspent: {format_yuan(unspent)})",
                     "amount_fen",
                 )
-        elif target["k"] == "appropriation" and amount_fen > self.cash_fen:
+        elif target["k"] == "appropriation" and amount_fen > self.cash_on(day):
+            cash = self.cash_on(day)
             raise E.InsufficientCash(
-                f"冲销下达 {_y(amount_fen)} 超过县可用资金 {_y(self.cash_fen)}",
+                f"冲销下达 {_y(amount_fen)} 超过县在 {day} 及其后的可用资金 {_y(cash)}",
                 f"reversing {format_yuan(amount_fen)} of appropriation exceeds the county's "
-                f"cash of {format_yuan(self.cash_fen)}", "amount_fen",
+                f"cash of {format_yuan(cash)} on {day} and after", "amount_fen",
             )
 
     def approve_exception(
@@ -695,11 +736,12 @@ class CountyFund(ChainedAggregate):
         if replay is not None:
             return replay, True
         check_amount_fen(amount_fen)
-        if amount_fen > self.cash_fen:
+        cash = self.cash_on(business_date)
+        if amount_fen > cash:
             raise E.InsufficientCash(
-                f"收回 {_y(amount_fen)} 超过县可用资金 {_y(self.cash_fen)}",
+                f"收回 {_y(amount_fen)} 超过县在 {business_date} 及其后的可用资金 {_y(cash)}",
                 f"recovery of {format_yuan(amount_fen)} exceeds the county's cash of "
-                f"{format_yuan(self.cash_fen)}", "amount_fen",
+                f"{format_yuan(cash)} on {business_date} and after", "amount_fen",
             )
         self._record(self.FundsRecovered, ctx.actor, business_date, entry_id=entry_id, **fields)
         return self._done()

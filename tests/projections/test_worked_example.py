@@ -44,68 +44,70 @@ def test_fengshun_shares_execution_and_carry_over(fengshun: Views) -> None:
         "rural_products_online": (380_000_000, 3800, "ok"),
         "public_services": (490_000_000, 4900, "ok"), "training": (120_000_000, 1200, "ok")}
     assert shares(end_2020, "actual") == {
-        "rural_products_online": (187_089_595, 1870, "below_min"),
-        "public_services": (178_150_364, 1781, "ok"), "training": (120_000_000, 1200, "ok")}
+        "rural_products_online": (186_886_501, 1868, "below_min"),
+        "public_services": (177_043_244, 1770, "ok"), "training": (120_000_000, 1200, "ok")}
     assert shares(end_2021, "actual") == {
-        "rural_products_online": (379_692_331, 3796, "ok"),
-        "public_services": (469_803_055, 4698, "ok"), "training": (120_000_000, 1200, "ok")}
+        "rural_products_online": (378_610_450, 3786, "ok"),
+        "public_services": (439_704_994, 4397, "ok"), "training": (120_000_000, 1200, "ok")}
     gross = sum(b.disbursed_fen for b in end_2020.balances if b.year == 2020)
     reversed_2020 = sum(b.disbursed_reversed_fen for b in end_2020.balances if b.year == 2020)
-    assert (gross, reversed_2020) == (486_657_831, 1_417_872)
-    assert execution(end_2020, 2020) == (0, 500_000_000, 500_000_000, 485_239_959, 0,
-                                         14_760_041, 9704)
+    assert (gross, reversed_2020) == (485_478_092, 1_548_347)
+    assert execution(end_2020, 2020) == (0, 500_000_000, 500_000_000, 483_929_745, 0,
+                                         16_070_255, 9678)
     assert next(e for e in end_2020.execution).status_zh == "未执行完毕（执行较好）"
-    assert execution(end_2021, 2021) == (14_760_041, 500_000_000, 514_760_041, 484_255_427, 0,
-                                         30_504_614, 9407)
+    assert execution(end_2021, 2021) == (16_070_255, 500_000_000, 516_070_255, 454_385_699, 0,
+                                         61_684_556, 8804)
     training_2021 = next(b for b in end_2021.balances
                          if b.year == 2021 and b.category == "training")
-    assert training_2021.disbursed_reversed_fen == 490_035  # the 2021-02-03 correction
+    assert training_2021.disbursed_reversed_fen == 457_366  # the 2021-02-03 correction
     assert execution(end_2021, 2020) == execution(end_2020, 2020)  # 2020 does not move
 
 
 def test_fengshun_batch2_indicators_before_the_decision(fengshun: Views) -> None:
-    """What the province saw on 2021-03-09; and the negative cash an as-of read reveals."""
-    s = fengshun.county(PROGRAMME, "441423", as_of=AsOf(day=dt.date(2021, 3, 9)))
+    """What the province saw on 2021-02-24, the day before its decision; cash as of dates."""
+    s = fengshun.county(PROGRAMME, "441423", as_of=AsOf(day=dt.date(2021, 2, 24)))
     i = s.indicators
     assert (i.batch1_year, i.batch1_rate_bp, i.batch1_status_zh) == (
-        2020, 9704, "未执行完毕（执行较好）")
+        2020, 9678, "未执行完毕（执行较好）")
     assert (i.plan_compliant, i.actual_issues) == (True, ["rural_products_online"])
-    assert shares(s, "actual")["rural_products_online"][1] == 2183
-    assert (i.reports_due, i.reports_on_time, i.reports_late, i.reports_missing) == (10, 8, 2, 0)
+    assert shares(s, "actual")["rural_products_online"][1] == 1963
+    assert (i.reports_due, i.reports_on_time, i.reports_late, i.reports_missing) == (9, 8, 1, 0)
     late = [(r.period, r.submitted_on) for r in s.reports if r.status == "late"]
-    assert late == [("2020-05", "2020-06-09"), ("2020-11", "2020-12-11")]
+    assert late == [("2020-05", "2020-06-09")]
     assert [c.reported_on for c in s.typical_cases if c.status == "on_time"] == [
         "2020-07-10", "2021-01-10"]
     assert (i.acceptance_status_zh, i.batch2_decided_on) == ("待验收", None)
-    assert s.money.cash_fen == -47_757_167
+    assert s.money.cash_fen == 0  # February spent exactly the 2020 carry-over, never more
+    feb = fengshun.county(PROGRAMME, "441423", as_of=AsOf(day=dt.date(2021, 2, 28)))
+    assert feb.money.cash_fen == 0
     later = fengshun.county(PROGRAMME, "441423", as_of=AsOf(day=dt.date(2021, 3, 31)))
-    assert later.money.cash_fen == 427_447_271
+    assert later.money.cash_fen == 455_325_557
     end = fengshun.county(PROGRAMME, "441423", as_of=AsOf(day=dt.date(2021, 12, 31)))
     e = end.indicators
-    assert (e.reports_due, e.reports_on_time, e.reports_late, e.reports_missing) == (19, 16, 3, 0)
+    assert (e.reports_due, e.reports_on_time, e.reports_late, e.reports_missing) == (19, 17, 2, 0)
     assert (e.batch2_decided_on, e.batch2_document_no, e.batch2_appropriated_fen) == (
-        "2021-03-10", "粤商务建字〔2021〕2号", 500_000_000)
+        "2021-02-25", "粤商务建字〔2021〕2号", 500_000_000)
     assert (end.acceptance.status_zh, end.acceptance.conclusion, end.acceptance.recorded_on,
             end.acceptance.confirmed_on) == ("已验收，地市已确认", "验收合格", "2021-12-10",
                                              "2021-12-20")
 
 
 def test_lagging_county_contrast(make_app: Any) -> None:
-    """441825: 45.10 % in 2020, no batch 2, the recovery counted in 2022."""
+    """441825: 44.98 % in 2020, no batch 2, the recovery counted in 2022."""
     app = make_app()
     build_demo_county(app)
     views = Views(app)
     views.catch_up()
     s = views.county(PROGRAMME, "441825")
-    assert execution(s, 2020) == (0, 400_000_000, 400_000_000, 180_401_957, 0, 219_598_043,
-                                  4510)
-    assert execution(s, 2021) == (219_598_043, 0, 219_598_043, 108_424_717, 0, 111_173_326,
-                                  4937)
-    assert execution(s, 2022) == (111_173_326, 0, 111_173_326, 0, 111_173_326, 0, 0)
+    assert execution(s, 2020) == (0, 400_000_000, 400_000_000, 179_934_019, 0, 220_065_981,
+                                  4498)
+    assert execution(s, 2021) == (220_065_981, 0, 220_065_981, 108_065_940, 0, 112_000_041,
+                                  4910)
+    assert execution(s, 2022) == (112_000_041, 0, 112_000_041, 0, 112_000_041, 0, 0)
     assert {k: v[1] for k, v in shares(s, "actual").items()} == {
-        "rural_products_online": 1531, "public_services": 1183, "training": 895}
+        "rural_products_online": 1503, "public_services": 1187, "training": 909}
     early = views.county(PROGRAMME, "441825", as_of=AsOf(day=dt.date(2020, 12, 31))).indicators
     assert (early.reports_due, early.reports_on_time, early.reports_late,
-            early.reports_missing) == (7, 4, 1, 2)
+            early.reports_missing) == (7, 5, 0, 2)
     assert (early.plan_compliant, early.batch2_decided_on) == (True, None)
     assert s.money.appropriated_by_batch_fen == {"1": 400_000_000, "2": 0}
