@@ -23,6 +23,10 @@ class LedgerError(Exception):
         self.details = details
         super().__init__(f"[{self.code}] {zh} / {en}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Picklable (errors cross process pools), whatever a subclass's constructor takes."""
+        return (_rebuild, (type(self), self.zh, self.en, self.field, self.details))
+
     def to_dict(self) -> dict[str, Any]:
         """A machine-readable form: code, rule, field, both messages, details."""
         return {
@@ -33,6 +37,14 @@ class LedgerError(Exception):
             "message_en": self.en,
             "details": self.details,
         }
+
+
+def _rebuild(
+    cls: type[LedgerError], zh: str, en: str, field: str | None, details: dict[str, Any]
+) -> LedgerError:
+    error = cls.__new__(cls)
+    LedgerError.__init__(error, zh, en, field, **details)
+    return error
 
 
 class InvalidField(LedgerError):

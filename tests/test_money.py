@@ -181,3 +181,16 @@ def test_format_of_parse_normalises(yuan: int, fen: int, style: str) -> None:
         text = f"{yuan:,}.{fen:02d}"
     assert parse_yuan(text) == yuan * 100 + fen
     assert format_yuan(parse_yuan(text)) == f"{yuan}.{fen:02d}"
+
+
+def test_ledger_errors_survive_pickling() -> None:
+    """Errors cross process pools intact: class, code, both messages, field, details."""
+    import pickle
+
+    from ledger.errors import ImportFailed
+
+    for error in (InvalidAmount("amount", "x", "why"),
+                  ImportFailed("第 3 条", "item 3", "amount_fen", item=3)):
+        again = pickle.loads(pickle.dumps(error))
+        assert type(again) is type(error) and str(again) == str(error)
+        assert again.to_dict() == error.to_dict()
