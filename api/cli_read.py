@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 import time
 from pathlib import Path
@@ -87,35 +88,91 @@ def history(ctx: Ctx, programme: str, county: str | None, project: str | None,
 
 
 @click.command()
+@click.option("--since", "since_file", type=click.Path(dir_okay=False),
+              help="a checkpoint held outside the database (a signed note, or a receipt): "
+                   "the log must be consistent with it")
+@click.option("--key", "keys", multiple=True,
+              help="the log's verifier key (vkey), held outside: the key history must hold it")
+@click.option("--witness", "witnesses", multiple=True,
+              help="a witness's verifier key (type 0x04) you trust")
 @click.pass_obj
-def verify(ctx: Ctx) -> None:
-    """Re-read every stored event; recompute every hash and link. 校验
+def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
+           witnesses: tuple[str, ...]) -> None:
+    """Re-read everything stored and recompute it: every event hash and chain link, every
+    Merkle leaf and stored node, the root of every checkpoint, every signature and
+    cosignature, and the consistency with a checkpoint held outside (--since). 校验
 
-    Exit 0 when intact, 1 naming the first broken stream and version, 2 on usage or I/O error.
+    Exit 0 when intact, 1 naming the first broken place, 2 on usage or I/O error.
     """
+    from audit.cpcheck import read_held
+    from audit.db import LogDB
+    from audit.note import parse_vkey
+    from audit.verify import verify_store
+
     started = time.perf_counter()
     try:
-        app = ctx.open()
-        report = verify_chains(iter_rows(app.recorder))
+        trusted = [parse_vkey(k.strip()) for k in keys]
+        trusted_witnesses = [parse_vkey(w.strip()) for w in witnesses]
+        held = read_held(Path(since_file).read_text("utf-8")) if since_file else None
+        with LogDB(ctx.db) as db:
+            report, log = verify_store(db, trusted, trusted_witnesses, held)
     except SystemExit:
         raise
     except Exception as e:
         fail(EXIT_USAGE, f"无法读取账本 / cannot read the ledger: {e}")
     seconds = time.perf_counter() - started
-    doc = {"intact": report.intact, "events": report.events, "streams": report.streams,
+    intact = report.intact and not log.findings
+    doc = {"intact": intact, "events": report.events, "streams": report.streams,
            "seconds": round(seconds, 3),
-           "findings": [f.__dict__ | {"description": f.describe()} for f in report.findings]}
+           "findings": [{"kind": "chain", **f.__dict__, "description": f.describe()}
+                        for f in report.findings] + [f.to_dict() for f in log.findings.items],
+           "log": _log_doc(log)}
     if ctx.as_json:
         render.emit_json(doc)
-    elif report.intact:
+    elif intact:
         click.echo(f"完好 / intact: {report.events} events in {report.streams} streams; every "
                    f"hash and link recomputed ({seconds:.2f} s)")
+        _print_log(log)
     else:
-        first = report.findings[0]
-        click.echo(f"已被篡改 / BROKEN: first at {first.describe()}", err=True)
-        for f in report.findings[1:10]:
-            click.echo(f"  also: {f.describe()}", err=True)
-    sys.exit(EXIT_OK if report.intact else EXIT_RULE)
+        first = report.findings[0].describe() if report.findings else \
+            log.findings.items[0].describe()
+        click.echo(f"已被篡改 / BROKEN: first at {first}", err=True)
+        rest = [f.describe() for f in report.findings] + \
+            [f.describe() for f in log.findings.items]
+        for line in rest[1:10]:
+            click.echo(f"  also: {line}", err=True)
+    sys.exit(EXIT_OK if intact else EXIT_RULE)
+
+
+def _log_doc(log: Any) -> dict[str, Any]:
+    return {"sealed": log.sealed, "leaves": log.leaves, "unsealed": log.unsealed,
+            "origin": log.origin, "keys": log.keys, "keys_trusted": log.keys_trusted,
+            "checkpoints": log.checkpoints, "latest": log.latest, "held": log.held,
+            "notes": log.notes, "checks_failed": sorted(log.findings.checks)}
+
+
+def _print_log(log: Any) -> None:
+    if not log.sealed:
+        click.echo(f"  log: not sealed yet; no checkpoint verified ({log.unsealed} events)")
+        return
+    click.echo(f"  log: {log.leaves} leaves, each matching its event; every stored node and "
+               f"the Merkle root recomputed; {log.unsealed} events not yet sealed")
+    latest = log.latest
+    if latest is None:
+        click.echo("  no checkpoint verified: no key has signed one yet (fundledger seal --key)")
+    else:
+        trust = {True: "a key held outside (--key)", False: "NOT the key held outside",
+                 None: "the recorded key history (give --key to check it)"}[log.keys_trusted]
+        click.echo(f"  checkpoint: size {latest['size']} verified with {trust}; "
+                   f"{log.checkpoints} checkpoints in all, each matching the recomputed tree")
+        for c in latest["cosignatures"]:
+            when = dt.datetime.fromtimestamp(c["timestamp"], dt.UTC).strftime("%Y-%m-%d %H:%M")
+            click.echo(f"  cosigned by {'trusted witness ' if c['trusted'] else ''}"
+                       f"{c['witness']} at {when} UTC")
+        if log.leaves > latest["size"]:
+            click.echo(f"  {log.leaves - latest['size']} leaves not yet in a signed checkpoint")
+    if log.held is not None:
+        click.echo(f"  held checkpoint: size {log.held['size']}, consistent with the log")
 
 
 def _is_empty(app: Any) -> bool:

@@ -151,7 +151,7 @@ def _correction_2021(plan: CountyPlan) -> list[Item]:
             p["disbursed"] -= amount
             plan.cash_fen += amount
             d["left"] -= amount
-            return [(plan.cmd("reversal", dt.date(2021, 2, 3), entry_id=plan.next_id("R"),
+            return [(plan.cmd("reversal", dt.date(2021, 2, 1), entry_id=plan.next_id("R"),
                               target_entry_id=d["entry"], amount_fen=amount,
                               reason="更正2020年度拨付（跨年度红字冲销，引用原条目）"),
                      plan.county)]

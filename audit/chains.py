@@ -109,26 +109,20 @@ def verify_chains(rows: Iterable[StoredRow]) -> ChainReport:
         sid = str(UUID(str(row.originator_id))) if not isinstance(row.originator_id, UUID) \
             else str(row.originator_id)
         last_version, last_hash = heads.get(sid, (0, GENESIS_HASH))
-        problems = _check_row(row, sid, last_version, last_hash, report)
+        problems, stored_hash = _check_row(row, sid, last_version, last_hash, report)
         for zh, en in problems:
             if len(report.findings) < FINDINGS_MAX:
                 report.findings.append(Finding(sid, row.originator_version, row.id,
                                                report.labels.get(sid, ""), zh, en))
-        heads[sid] = (row.originator_version, _stored_hash(row))
+        heads[sid] = (row.originator_version, stored_hash)
     report.streams = len(heads)
     return report
 
 
-def _stored_hash(row: StoredRow) -> str:
-    try:
-        return str(json.loads(row.state)["event_hash"])
-    except (ValueError, KeyError, TypeError):
-        return ""
-
-
 def _check_row(
     row: StoredRow, sid: str, last_version: int, last_hash: str, report: ChainReport
-) -> list[tuple[str, str]]:
+) -> tuple[list[tuple[str, str]], str]:
+    """The problems of one row, and its stored hash (the next link's expected prev_hash)."""
     problems: list[tuple[str, str]] = []
     if row.originator_version != last_version + 1:
         problems.append((
@@ -140,7 +134,7 @@ def _check_row(
     try:
         event_type, timestamp, prev_hash, stored_hash, data = decode_row(row)
     except ValueError as e:
-        return [*problems, ("存储的事件无法解码", str(e))]
+        return [*problems, ("存储的事件无法解码", str(e))], ""
     if row.originator_version == 1:
         report.labels[sid] = _label(data)
     if prev_hash != last_hash:
@@ -150,4 +144,4 @@ def _check_row(
     if recomputed != stored_hash:
         problems.append(("事件内容与其哈希不符（内容被改动）",
                          "the event's content does not match its hash (content was changed)"))
-    return problems
+    return problems, stored_hash

@@ -14,12 +14,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
 from ledger.stores import APPEND_ONLY_SQL
 
 INSTALL_LOCK_KEY = 7263541  # advisory lock: one process installs the triggers at a time
+CREATE_ATTEMPTS = 3
 PIPELINE_MAX_EVENTS = 500  # the demo's 400-entry imports went through the pipeline unharmed
 
 
@@ -27,11 +28,23 @@ class LedgerPostgresRecorder(PostgresApplicationRecorder):
     """Events recorder for `fundledger_events`: plain-mode inserts, append-only table."""
 
     def create_table(self) -> None:
-        super().create_table()
-        sql = APPEND_ONLY_SQL.replace("{table}", self.events_table_name)
-        with self.datastore.transaction(commit=True) as curs:
-            curs.execute(f"SELECT pg_advisory_xact_lock({INSTALL_LOCK_KEY})")
-            curs.execute(sql)
+        # Composite types are created outside that transaction, with no IF NOT EXISTS: two
+        # processes creating one together can collide on pg_type; the retry finds it there.
+        for attempt in range(CREATE_ATTEMPTS):
+            try:
+                super().create_table()
+                return
+            except IntegrityError:
+                if attempt == CREATE_ATTEMPTS - 1:
+                    raise
+
+    def _create_table(self, curs: Any) -> None:
+        # The library's one transaction that creates the table and its indexes: one process at
+        # a time (two starting together failed with "tuple concurrently updated"), and the
+        # append-only triggers in the same transaction.
+        curs.execute(f"SELECT pg_advisory_xact_lock({INSTALL_LOCK_KEY})")
+        super()._create_table(curs)
+        curs.execute(APPEND_ONLY_SQL.replace("{table}", self.events_table_name))
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any

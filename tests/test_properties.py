@@ -344,6 +344,9 @@ class LedgerMachine(RuleBasedStateMachine):
         breaches: set[type[LedgerError]] = set()
         if limit > ALLOCATION_FEN:
             breaches.add(E.BudgetExceedsAllocation)
+        budgeted = self.model.category_budget(CAPPED)
+        if budgeted * BP_WHOLE > CAP_BP * ALLOCATION_FEN and limit < budgeted:
+            breaches.add(E.InvalidField)  # would leave budgets above the cap uncovered
         if self.send(payload, PROVINCE, breaches):
             self.model.exception_limit = limit
 

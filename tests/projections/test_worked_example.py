@@ -59,7 +59,7 @@ def test_fengshun_shares_execution_and_carry_over(fengshun: Views) -> None:
                                          61_684_556, 8804)
     training_2021 = next(b for b in end_2021.balances
                          if b.year == 2021 and b.category == "training")
-    assert training_2021.disbursed_reversed_fen == 457_366  # the 2021-02-03 correction
+    assert training_2021.disbursed_reversed_fen == 457_366  # the 2021-02-01 correction
     assert execution(end_2021, 2020) == execution(end_2020, 2020)  # 2020 does not move
 
 

@@ -1,0 +1,187 @@
+"""`fundledger-verify`: the offline verifier of audit bundles and receipts.
+
+It imports nothing of the ledger but its canonical encoding (`ledger.chain`), and otherwise
+only the standard library, `cryptography` and the audit modules that need no more (a test
+holds this). Exit 0: verified; 1: a check failed, each finding names its place; 2: unreadable.
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from audit import formats as FMT
+from audit.cpcheck import check_checkpoint, read_held
+from audit.note import NoteError, VerifierKey, parse_vkey
+from audit.offline_bundle import (
+    BundleReport,
+    BundleUnreadable,
+    _Bundle,
+    _Checkpoints,
+    _checkpoints,
+    _consistent,
+    _history,
+)
+from audit.offline_events import scan_full, scan_scoped, statements
+from audit.offline_receipt import verify_receipt
+from audit.statements import StatementBuilder
+
+EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
+
+
+def verify_bundle(
+    directory: Path, trusted_keys: Sequence[VerifierKey] = (),
+    trusted_witnesses: Sequence[VerifierKey] = (), held_note: str | None = None,
+) -> BundleReport:
+    """Verify a bundle directory; the report lists what was checked and every finding."""
+    r = BundleReport(str(directory))
+    b = _Bundle(directory, r)
+    m = b.manifest
+    r.scope, r.prefix_size = dict(m.get("scope") or {}), int(m.get("prefix_size", 0))
+    history, witnesses = _history(b, trusted_keys)
+    cps = _checkpoints(b, history, witnesses, trusted_witnesses)
+    builder = StatementBuilder()
+    held = _held(r, history, trusted_keys, held_note)
+    if cps.latest is not None and r.scope.get("full"):
+        _full(b, cps, builder, held)
+    elif cps.latest is not None:
+        scan_scoped(b, builder, cps.latest)
+        _held_by_proofs(r, cps, held)
+    elif r.scope.get("full"):  # no valid checkpoint (reported): still check what can be
+        scan_full(b, builder, set())
+    b.finish_streams()
+    statements(b, builder)
+    if (r.events, r.streams) != (m.get("events"), m.get("streams")):
+        r.add("bundle", FMT.MANIFEST, "清单中的事件数或流数与包内不符",
+              f"the manifest states {m.get('events')} events in {m.get('streams')} streams; "
+              f"the bundle holds {r.events} in {r.streams}")
+    return r
+
+
+def _full(b: _Bundle, cps: _Checkpoints, builder: StatementBuilder, held: Any) -> None:
+    r, latest, k = b.report, cps.latest, b.report.prefix_size
+    assert latest is not None
+    wanted = {s for s in cps.by_size if s <= k} | ({held.size} if held is not None else set())
+    roots = scan_full(b, builder, wanted)
+    if (r.events, r.leaves) != (k, k):
+        r.add("bundle", "events", f"包含 {r.events} 个事件、{r.leaves} 个叶子，应为 {k} 个"
+              "（事件被删除或插入）", f"the bundle holds {r.events} events and {r.leaves} "
+              f"leaves where the log's prefix has {k} (events deleted or inserted)")
+    if k > latest.size:
+        r.add("bundle", FMT.MANIFEST, "前缀大于检查点", "the prefix exceeds the checkpoint")
+    elif k == latest.size:
+        if roots[-1] != latest.root:
+            r.add("checkpoints", f"checkpoint (size {latest.size})",
+                  "重算的 Merkle 根与签名的检查点不符",
+                  "the recomputed Merkle root does not match the signed checkpoint")
+    else:
+        _consistent(r, f"prefix (size {k})", k, roots[-1], latest,
+                    b.manifest.get("prefix_consistency_proof", []))
+    for size, root in sorted(cps.by_size.items()):
+        if 0 < size <= k and roots.get(size) != root:
+            r.add("checkpoints", f"checkpoint (size {size})", "重算的 Merkle 根与签名的检查点不符",
+                  "the recomputed Merkle root does not match the signed checkpoint")
+    if held is not None:
+        if held.size <= k:
+            _held_result(r, held, roots.get(held.size) == held.root)
+        else:
+            _held_by_proofs(r, cps, held)
+
+
+def _held(r: BundleReport, history: Any, trusted: Sequence[VerifierKey],
+          note: str | None) -> Any:
+    if note is None:
+        r.notes.append("no checkpoint held outside was given (--since FILE) "
+                       "/ 未提供外部持有的检查点")
+        return None
+    try:
+        return check_checkpoint(note, history, trusted)
+    except NoteError as e:
+        r.add("held", "held checkpoint", f"外部持有的检查点无法用日志的密钥验证：{e}",
+              f"the held checkpoint does not verify with the log's keys: {e}")
+        return None
+
+
+def _held_by_proofs(r: BundleReport, cps: _Checkpoints, held: Any) -> None:
+    """A held checkpoint beyond the bundle's leaves: tied by a bundled checkpoint of its size."""
+    if held is None or cps.latest is None:
+        return
+    if held.size > cps.latest.size:
+        r.add("held", f"held checkpoint (size {held.size})",
+              "外部持有的检查点比包的检查点更新：日志被截短，或包已过时",
+              "the held checkpoint is newer than the bundle's: the log was cut short, or "
+              "the bundle is outdated")
+        return
+    stated = cps.by_size.get(held.size)
+    if stated is None:
+        r.add("held", f"held checkpoint (size {held.size})", "包中没有可核对该大小的证明",
+              "the bundle has no proof for a checkpoint of that size")
+        return
+    _held_result(r, held, stated == held.root)
+
+
+def _held_result(r: BundleReport, held: Any, consistent: bool) -> None:
+    r.held = {"size": held.size, "root": base64.b64encode(held.root).decode(),
+              "consistent": consistent}
+    if not consistent:
+        r.add("held", f"held checkpoint (size {held.size})",
+              "与外部持有的检查点不一致（历史被改写或分叉）",
+              "not consistent with the held checkpoint (history rewritten or forked)")
+
+
+# ---- the command --------------------------------------------------------------------------------
+
+
+def _parse_keys(values: Sequence[str], what: str) -> list[VerifierKey]:
+    keys = []
+    for v in values:
+        try:
+            keys.append(parse_vkey(v.strip()))
+        except NoteError as e:
+            raise BundleUnreadable(f"{what} {v!r} is not a verifier key: {e}") from None
+    return keys
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console entry point of `fundledger-verify`."""
+    from audit.offline_report import print_bundle, print_receipt
+
+    parser = argparse.ArgumentParser(
+        prog="fundledger-verify",
+        description="Verify a fundledger audit bundle (a directory) or a receipt (a JSON file) "
+                    "offline. 离线校验审计包或收据.")
+    parser.add_argument("path", help="a bundle directory, or a receipt .json file")
+    parser.add_argument("--key", action="append", default=[],
+                        help="the log's verifier key (vkey), held outside the ledger")
+    parser.add_argument("--witness", action="append", default=[],
+                        help="a witness's verifier key (type 0x04) you trust")
+    parser.add_argument("--since", help="a checkpoint you held before (note, or a receipt)")
+    parser.add_argument("--json", action="store_true", help="machine-readable report")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    try:
+        keys = _parse_keys(args.key, "--key")
+        witnesses = _parse_keys(args.witness, "--witness")
+        held = read_held(Path(args.since).read_text("utf-8")) if args.since else None
+        path = Path(args.path)
+        if path.is_dir():
+            report = verify_bundle(path, keys, witnesses, held)
+            code = print_bundle(report, time.perf_counter() - started, args.json)
+        else:
+            result = verify_receipt(json.loads(path.read_text("utf-8")), keys, witnesses)
+            code = print_receipt(result, bool(keys), args.json)
+    except (OSError, ValueError, NoteError) as e:
+        print(f"无法读取 / unreadable: {e}", file=sys.stderr)
+        sys.exit(EXIT_UNREADABLE)
+    sys.exit(code)
+
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""The bundle's events, leaves and proofs, read once in lockstep (see audit.offline_bundle).
+
+A full bundle's leaves are folded into the tree as they come (a compact range), giving the
+root at every checkpoint size; a scoped bundle's events each carry an inclusion proof against
+the latest checkpoint, whose size is taken from the signed checkpoint alone.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from itertools import zip_longest
+from typing import Any
+
+from audit import formats as FMT
+from audit.checkpoint import Checkpoint
+from audit.compact import CompactRange
+from audit.merkle import EMPTY_ROOT, leaf_hash, verify_inclusion
+from audit.offline_bundle import BundleReport, _Bundle, _chain_problem, _event, _loads
+from audit.statements import StatementBuilder
+from ledger.chain import GENESIS_HASH
+
+_LEAF_KEYS = frozenset({"event_hash", "leaf_index", "stream_id", "version"})
+# The leaf line an event's leaf must be, byte for byte (as audit.formats.leaf_line writes it).
+_LEAF_LINE = b'{"event_hash":"%s","leaf_index":%d,"stream_id":"%s","version":%d}'
+
+
+def _leaf(r: BundleReport, i: int, line: bytes) -> dict[str, Any] | None:
+    try:
+        leaf = _loads(line)
+        if not isinstance(leaf, dict) or leaf.keys() != _LEAF_KEYS:
+            raise ValueError("not a leaf line")
+        if len(leaf["event_hash"]) != 64:
+            raise ValueError("the event hash is not 32 bytes")
+        leaf["raw"] = bytes.fromhex(leaf["event_hash"])
+        return leaf
+    except (ValueError, TypeError) as e:
+        r.add("leaves", f"leaf line {i + 1}", f"叶子行无效：{e}", f"the leaf line is invalid: {e}")
+        return None
+
+
+def _leaf_mismatch(r: BundleReport, i: int, leaf: dict[str, Any], doc: dict[str, Any] | None,
+                   h: str, expect_index: int | None) -> None:
+    where = {"leaf_index": leaf["leaf_index"], "stream_id": leaf["stream_id"],
+             "version": leaf["version"]}
+    if expect_index is not None and leaf["leaf_index"] != expect_index:
+        r.add("leaves", f"leaf line {i + 1}", f"叶子序号应为 {expect_index}",
+              f"the leaf index should be {expect_index}", **where)
+    elif doc is None:
+        return
+    elif (leaf["stream_id"], leaf["version"]) != (doc["stream_id"], doc["version"]):
+        r.add("leaves", f"leaf {leaf['leaf_index']}",
+              "叶子与同一位置的事件不符（事件被删除、插入或重排）",
+              "the leaf is not of the event at its place (events deleted, inserted or "
+              "reordered)", **where)
+    elif leaf["event_hash"] != h:
+        r.add("leaves", f"leaf {leaf['leaf_index']}",
+              "事件的哈希与其 Merkle 叶子不符（内容被改动）",
+              "the event's hash does not match its Merkle leaf (content was changed)", **where)
+
+
+def _chain(r: BundleReport, heads: dict[str, tuple[int, str]], i: int, doc: dict[str, Any],
+           h: str) -> None:
+    sid = doc["stream_id"]
+    problem = _chain_problem(doc, heads.get(sid, (0, GENESIS_HASH)))
+    if problem is not None:
+        r.add("chains", f"event line {i + 1}", *problem, stream_id=sid, version=doc["version"])
+    heads[sid] = (doc["version"], h)
+
+
+def scan_full(b: _Bundle, builder: StatementBuilder, wanted: set[int]) -> dict[int, bytes]:
+    """Events beside leaves 0..k-1; the roots at the wanted sizes (and at the end, key -1).
+
+    The hot loop of the verifier: a well-formed event costs one parse, one canonical
+    re-encoding, one SHA-256 and one comparison of its leaf line with the line it must be;
+    anything irregular falls to the slower checks that name it.
+    """
+    r, tree = b.report, CompactRange()
+    heads: dict[str, tuple[int, str]] = {}
+    roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in wanted else {}
+    add, push, genesis = builder.add, tree.push_event_hash, (0, GENESIS_HASH)
+    pairs = zip_longest(b.stream(FMT.EVENTS), b.stream(FMT.LEAVES))
+    for i, (line, leaf_line) in enumerate(pairs):
+        doc, h = None, ""
+        if line is not None:
+            r.events += 1
+            doc, h = _event(r, i, line)
+            if doc is not None:
+                sid, version = doc["stream_id"], doc["version"]
+                head = heads.get(sid, genesis)
+                if version != head[0] + 1 or doc["prev_hash"] != head[1]:
+                    _chain(r, heads, i, doc, h)
+                heads[sid] = (version, h)
+                add(doc)
+                if leaf_line == _LEAF_LINE % (h.encode(), i, sid.encode(), version):
+                    r.leaves += 1
+                    push(bytes.fromhex(h))
+                    if tree.size in wanted:
+                        roots[tree.size] = tree.root()
+                    continue
+        _irregular_leaf(r, i, line, leaf_line, doc, h, tree, roots, wanted)
+    r.streams = len(heads)
+    roots[-1] = tree.root()
+    return roots
+
+
+def _irregular_leaf(r: BundleReport, i: int, line: bytes | None, leaf_line: bytes | None,
+                    doc: dict[str, Any] | None, h: str, tree: CompactRange,
+                    roots: dict[int, bytes], wanted: set[int]) -> None:
+    if leaf_line is None:
+        r.add("leaves", f"event line {i + 1}", "事件没有叶子", "the event has no leaf")
+        return
+    leaf = _leaf(r, i, leaf_line)
+    if leaf is None:
+        return
+    r.leaves += 1
+    if line is None:
+        r.add("events", f"leaf {i}", "叶子没有对应的事件（事件被删除）",
+              "the leaf has no event (events were deleted)")
+    else:
+        _leaf_mismatch(r, i, leaf, doc, h, i)
+    tree.push_event_hash(leaf["raw"])
+    if tree.size in wanted:
+        roots[tree.size] = tree.root()
+
+
+def scan_scoped(b: _Bundle, builder: StatementBuilder, latest: Checkpoint) -> None:
+    """Events beside their leaves and inclusion proofs against the latest checkpoint."""
+    r, last = b.report, -1
+    heads: dict[str, tuple[int, str]] = {}
+    triples = zip_longest(b.stream(FMT.EVENTS), b.stream(FMT.LEAVES), b.stream(FMT.PROOFS))
+    for i, (line, leaf_line, proof_line) in enumerate(triples):
+        if line is None or leaf_line is None or proof_line is None:
+            r.add("bundle", f"line {i + 1}", "事件、叶子与证明的行数不等",
+                  "the event, leaf and proof files have different numbers of lines")
+            return
+        r.events += 1
+        doc, h = _event(r, i, line)
+        if doc is not None:
+            _chain(r, heads, i, doc, h)
+            builder.add(doc)
+        leaf = _leaf(r, i, leaf_line)
+        if leaf is None:
+            continue
+        r.leaves += 1
+        if leaf["leaf_index"] <= last:
+            r.add("leaves", f"leaf line {i + 1}", "叶子不按日志顺序",
+                  "the leaves are out of log order")
+        last = max(last, leaf["leaf_index"])
+        _leaf_mismatch(r, i, leaf, doc, h, None)
+        _inclusion(r, leaf, proof_line, latest)
+    r.streams = len(heads)
+
+
+def _inclusion(r: BundleReport, leaf: dict[str, Any], line: bytes, latest: Checkpoint) -> None:
+    index = leaf["leaf_index"]
+    try:
+        doc = json.loads(line)
+        proof = [base64.b64decode(p, validate=True) for p in doc["inclusion_proof"]]
+        ok = doc["leaf_index"] == index and verify_inclusion(
+            leaf_hash(leaf["raw"]), index, latest.size, proof, latest.root)
+    except (ValueError, TypeError, KeyError):
+        ok = False
+    if not ok:
+        r.add("proofs", f"leaf {index}", "包含证明失败：该事件不在已签名的检查点中",
+              "the inclusion proof fails: the event is not in the signed checkpoint",
+              leaf_index=index, stream_id=leaf["stream_id"], version=leaf["version"])
+
+
+def statements(b: _Bundle, builder: StatementBuilder) -> None:
+    """Finish the recomputed statements and hold them against statements.json."""
+    r = b.report
+    if builder.needs_second_pass:
+        with (b.dir / FMT.EVENTS).open("rb") as f:
+            for line in f:
+                if builder.wants(line):
+                    try:
+                        builder.resolve(json.loads(line))
+                    except ValueError:
+                        continue  # an unreadable line is reported by the event checks
+    mine = builder.result()
+    if builder.skipped:
+        r.add("statements", "events", f"{builder.skipped} 个事件无法计入报表",
+              f"{builder.skipped} events could not be accounted for in the statements")
+    try:
+        theirs = json.loads(b.read(FMT.STATEMENTS) or b"null")
+    except ValueError:
+        theirs = None
+    diffs = list(_diff("statements", theirs, mine))
+    r.statements = {"counties": len(mine["counties"]), "balances": len(mine["balances"]),
+                    "compliance": len(mine["compliance"]), "execution": len(mine["execution"]),
+                    "identical": not diffs, "recomputed": mine}
+    for path, stated, recomputed in diffs[:20]:
+        r.add("statements", path, f"报表为 {stated}，重算为 {recomputed}",
+              f"the bundle states {stated}, recomputed {recomputed}")
+
+
+def _diff(path: str, a: Any, b: Any) -> Any:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            yield from _diff(f"{path}.{key}", a.get(key), b.get(key))
+    elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            yield from _diff(f"{path}[{i}]", x, y)
+    elif a != b or type(a) is not type(b):
+        yield path, json.dumps(a, ensure_ascii=False)[:80], json.dumps(b, ensure_ascii=False)[:80]

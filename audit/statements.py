@@ -1,0 +1,296 @@
+"""Statements recomputed from the events alone: balances, ratio compliance, year-end execution.
+
+The audit's own small functions (STYLE rule 8): they read hash documents (the canonical event
+objects of `ledger.chain`) and never the projections they will be reconciled with. Memory is
+per county × category × year, plus the reversals awaiting their target's category: a
+reversal names its target entry but not its project; the projects of the most recent entries
+are remembered (a bounded number), and older targets are resolved in a second pass over the
+events (`needs_second_pass`, `wants`, `resolve`) instead of remembering every entry.
+Standard library only: the offline verifier uses it. Formats are in docs/audit.md.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any
+
+FORMAT = "fundledger-statements/1"
+# The projects of the most recent disbursements and expenditures: a reversal usually follows its
+# entry closely, so most are resolved at once; only the rest wait for the second pass.
+RECENT_ENTRIES_MAX = 100_000
+BP_WHOLE = 10_000
+UNKNOWN_CATEGORY = "(unknown)"
+_ENTRY_KEY = b'"entry_id":"'
+_STATUS = {
+    "ok": "合规", "below_minimum": "低于下限", "above_maximum": "超过上限",
+    "above_maximum_excepted": "超过上限（已批准例外）",
+}
+
+
+class _County:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.programme: str = data["programme"]
+        self.code: str = data["county_code"]
+        self.name: str = data.get("county_name", "")
+        self.allocation: int = data["allocation_fen"]
+        self.projects: dict[str, str] = {}
+        self.by_cat: dict[str, list[int]] = {}  # category: [budget, disbursed, expended, reversed]
+        self.years: dict[int, list[int]] = {}  # year: [appropriated, disbursed, recovered]
+        self.totals = {"appropriated_fen": 0, "disbursed_fen": 0, "expended_fen": 0,
+                       "recovered_fen": 0, "reversed_fen": 0}
+        self.exceptions: dict[str, int] = {}
+
+    def cat(self, category: str) -> list[int]:
+        return self.by_cat.setdefault(category, [0, 0, 0, 0])
+
+    def year(self, business_date: str) -> list[int]:
+        return self.years.setdefault(int(business_date[:4]), [0, 0, 0])
+
+
+class StatementBuilder:
+    """Feed hash documents in log order with `add`; then the second pass; then `result`."""
+
+    def __init__(self) -> None:
+        self.rules: dict[str, dict[str, Any]] = {}
+        self.counties: dict[str, _County] = {}
+        self.pending: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        self.pending_ids: set[bytes] = set()
+        self.skipped = 0  # events that could not be accounted for (never made by the ledger)
+        # (county, entry id) -> project code; an OrderedDict, as a plain dict slows down when
+        # its oldest items are deleted again and again
+        self.recent: OrderedDict[tuple[int, str], str] = OrderedDict()
+        self._handlers: dict[str, Callable[[_County, dict[str, Any]], None]] = {
+            "CountyFund.AppropriationReceived": self._appropriation,
+            "CountyFund.ProjectRegistered": self._project,
+            "CountyFund.BudgetAdjusted": self._adjustment,
+            "CountyFund.DisbursementRecorded": self._disbursement,
+            "CountyFund.ExpenditureRecorded": self._expenditure,
+            "CountyFund.FundsRecovered": self._recovery,
+            "CountyFund.RatioExceptionApproved": self._exception,
+        }
+
+    # ---- first pass --------------------------------------------------------------------------
+
+    def add(self, doc: dict[str, Any]) -> None:
+        """Account for one event; one that lacks what its type needs is counted as skipped."""
+        try:
+            self._add(doc)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            self.skipped += 1
+
+    def _add(self, doc: dict[str, Any]) -> None:
+        kind, data = doc["type"], doc["data"]
+        if kind == "Programme.Opened":
+            self.rules[data["programme"]] = data.get("rules") or {}
+            return
+        if kind == "CountyFund.FundOpened":
+            self.counties[doc["stream_id"]] = _County(data)
+            return
+        county = self.counties.get(doc["stream_id"])
+        if county is None:
+            return
+        if kind == "CountyFund.EntryReversed":
+            self._reversal(doc["stream_id"], county, data)
+            return
+        handler = self._handlers.get(kind)
+        if handler is not None:
+            handler(county, data)
+
+    def _appropriation(self, c: _County, d: dict[str, Any]) -> None:
+        c.totals["appropriated_fen"] += d["amount_fen"]
+        c.year(d["business_date"])[0] += d["amount_fen"]
+
+    def _project(self, c: _County, d: dict[str, Any]) -> None:
+        c.projects[d["project_code"]] = d["category"]
+        c.cat(d["category"])[0] += d["budget_fen"]
+
+    def _adjustment(self, c: _County, d: dict[str, Any]) -> None:
+        category = c.projects.get(d["project_code"], UNKNOWN_CATEGORY)
+        c.cat(category)[0] += d["new_budget_fen"] - d["old_budget_fen"]
+
+    def _remember(self, c: _County, d: dict[str, Any]) -> None:
+        recent = self.recent
+        recent[(id(c), d["entry_id"])] = d["project_code"]
+        if len(recent) > RECENT_ENTRIES_MAX:
+            recent.popitem(last=False)  # the oldest
+
+    def _disbursement(self, c: _County, d: dict[str, Any]) -> None:
+        self._remember(c, d)
+        c.cat(c.projects.get(d["project_code"], UNKNOWN_CATEGORY))[1] += d["amount_fen"]
+        c.totals["disbursed_fen"] += d["amount_fen"]
+        c.year(d["business_date"])[1] += d["amount_fen"]
+
+    def _expenditure(self, c: _County, d: dict[str, Any]) -> None:
+        self._remember(c, d)
+        c.cat(c.projects.get(d["project_code"], UNKNOWN_CATEGORY))[2] += d["amount_fen"]
+        c.totals["expended_fen"] += d["amount_fen"]
+
+    def _recovery(self, c: _County, d: dict[str, Any]) -> None:
+        c.totals["recovered_fen"] += d["amount_fen"]
+        c.year(d["business_date"])[2] += d["amount_fen"]
+
+    def _exception(self, c: _County, d: dict[str, Any]) -> None:
+        c.exceptions[d["category"]] = d["limit_fen"]
+
+    def _reversal(self, sid: str, c: _County, d: dict[str, Any]) -> None:
+        kind, amount, year = d["target_kind"], d["amount_fen"], c.year(d["business_date"])
+        c.totals["reversed_fen"] += amount
+        column = {"appropriation": 0, "disbursement": 1, "recovery": 2}.get(kind)
+        if column is not None:
+            year[column] -= amount
+        total = {"appropriation": "appropriated_fen", "disbursement": "disbursed_fen",
+                 "expenditure": "expended_fen", "recovery": "recovered_fen"}.get(kind)
+        if total is not None:
+            c.totals[total] -= amount
+        if kind in ("disbursement", "expenditure"):
+            target = d["target_entry_id"]
+            project = self.recent.get((id(c), target))
+            if project is not None:
+                _attribute(c, c.projects.get(project, UNKNOWN_CATEGORY), kind, amount)
+                return
+            self.pending.setdefault((sid, target), []).append((kind, amount))
+            self.pending_ids.add(target.encode())
+
+    # ---- second pass: the categories of reversed entries --------------------------------------
+
+    @property
+    def needs_second_pass(self) -> bool:
+        return bool(self.pending)
+
+    def wants(self, line: bytes) -> bool:
+        """Whether a canonical event line may be a reversed entry (cheap; `resolve` decides)."""
+        at = line.find(_ENTRY_KEY)
+        while at >= 0:
+            start = at + len(_ENTRY_KEY)
+            if line[start:line.find(b'"', start)] in self.pending_ids:
+                return True
+            at = line.find(_ENTRY_KEY, start)
+        return False
+
+    def resolve(self, doc: dict[str, Any]) -> None:
+        try:
+            self._resolve(doc)
+        except (KeyError, TypeError, ValueError, AttributeError):
+            self.skipped += 1
+
+    def _resolve(self, doc: dict[str, Any]) -> None:
+        data = doc["data"]
+        if doc["type"] not in ("CountyFund.DisbursementRecorded",
+                               "CountyFund.ExpenditureRecorded"):
+            return
+        reversals = self.pending.pop((doc["stream_id"], data.get("entry_id", "")), None)
+        county = self.counties.get(doc["stream_id"])
+        if reversals is None or county is None:
+            return
+        category = county.projects.get(data["project_code"], UNKNOWN_CATEGORY)
+        for kind, amount in reversals:
+            _attribute(county, category, kind, amount)
+
+    # ---- results -----------------------------------------------------------------------------
+
+    def result(self) -> dict[str, Any]:
+        """The statements document (deterministic: sorted, integers only)."""
+        for (sid, _), reversals in sorted(self.pending.items()):
+            county = self.counties[sid]
+            for kind, amount in reversals:  # targets never found: kept visible, not dropped
+                _attribute(county, UNKNOWN_CATEGORY, kind, amount)
+        self.pending.clear()
+        doc: dict[str, Any] = {"format": FORMAT, "counties": [], "balances": [],
+                               "compliance": [], "execution": []}
+        for c in sorted(self.counties.values(), key=lambda x: (x.programme, x.code)):
+            rules = self.rules.get(c.programme, {})
+            doc["counties"].append(_county_row(c))
+            doc["balances"] += _balances(c)
+            doc["compliance"] += _compliance(c, rules)
+            doc["execution"] += _execution(c, rules)
+        return doc
+
+
+def _attribute(c: _County, category: str, kind: str, amount: int) -> None:
+    """A reversal of a disbursement or expenditure, charged to its project's category."""
+    row = c.cat(category)
+    row[1 if kind == "disbursement" else 2] -= amount
+    row[3] += amount
+
+
+def _county_row(c: _County) -> dict[str, Any]:
+    t = c.totals
+    return {"programme": c.programme, "county_code": c.code, "county_name": c.name,
+            "allocation_fen": c.allocation,
+            "budget_fen": sum(v[0] for v in c.by_cat.values()), **t,
+            "cash_fen": t["appropriated_fen"] - t["disbursed_fen"] - t["recovered_fen"],
+            "unspent_fen": t["disbursed_fen"] - t["expended_fen"]}
+
+
+def _balances(c: _County) -> list[dict[str, Any]]:
+    return [{"programme": c.programme, "county_code": c.code, "category": cat,
+             "budget_fen": v[0], "disbursed_fen": v[1], "expended_fen": v[2],
+             "reversed_fen": v[3], "remaining_fen": v[0] - v[1]}
+            for cat, v in sorted(c.by_cat.items())]
+
+
+def _status(amount: int, allocation: int, cat: dict[str, Any], limit: int | None) -> str:
+    low, high = cat.get("min_share_bp"), cat.get("max_share_bp")
+    if low is not None and amount * BP_WHOLE < low * allocation:
+        return "below_minimum"
+    if high is not None and amount * BP_WHOLE > high * allocation:
+        return "above_maximum_excepted" if limit is not None and amount <= limit \
+            else "above_maximum"
+    return "ok"
+
+
+def _compliance(c: _County, rules: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for cat in rules.get("categories", []):
+        if c.allocation <= 0 or (cat.get("min_share_bp") is None
+                                 and cat.get("max_share_bp") is None):
+            continue
+        budget, disbursed, _, _ = c.by_cat.get(cat["id"], [0, 0, 0, 0])
+        limit = c.exceptions.get(cat["id"])
+        plan = _status(budget, c.allocation, cat, limit)
+        actual = _status(disbursed, c.allocation, cat, limit)
+        rows.append({"programme": c.programme, "county_code": c.code, "category": cat["id"],
+                     "min_share_bp": cat.get("min_share_bp"),
+                     "max_share_bp": cat.get("max_share_bp"), "exception_limit_fen": limit,
+                     "plan_share_bp": budget * BP_WHOLE // c.allocation,
+                     "actual_share_bp": disbursed * BP_WHOLE // c.allocation,
+                     "plan_status": plan, "plan_status_zh": _STATUS[plan],
+                     "actual_status": actual, "actual_status_zh": _STATUS[actual]})
+    return rows
+
+
+def _label(rules: dict[str, Any], rate_bp: int | None) -> tuple[str, str]:
+    if rate_bp is None:
+        return "无可执行资金", "nothing to execute"
+    labels = sorted(rules.get("execution", {}).get("labels", []),
+                    key=lambda x: -int(x["min_rate_bp"]))
+    for label in labels:
+        if rate_bp >= int(label["min_rate_bp"]):
+            return str(label["zh"]), str(label["en"])
+    return "", ""
+
+
+def _years(c: _County, rules: dict[str, Any]) -> list[int]:
+    years = set(c.years)
+    start, end = rules.get("period_start"), rules.get("period_end")
+    if isinstance(start, str) and isinstance(end, str):
+        years |= set(range(int(start[:4]), int(end[:4]) + 1))
+    return sorted(years)
+
+
+def _execution(c: _County, rules: dict[str, Any]) -> list[dict[str, Any]]:
+    rows, carried = [], 0
+    for year in _years(c, rules):
+        appropriated, disbursed, recovered = c.years.get(year, [0, 0, 0])
+        available = carried + appropriated
+        rate = disbursed * BP_WHOLE // available if available > 0 else None
+        zh, en = _label(rules, rate)
+        left = available - disbursed - recovered
+        rows.append({"programme": c.programme, "county_code": c.code, "year": year,
+                     "carried_in_fen": carried, "appropriated_fen": appropriated,
+                     "available_fen": available, "disbursed_fen": disbursed,
+                     "recovered_fen": recovered, "carried_over_fen": left, "rate_bp": rate,
+                     "status_zh": zh, "status_en": en})
+        carried = left
+    return rows

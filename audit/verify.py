@@ -1,0 +1,296 @@
+"""Full verification of a store: chains, leaves, nodes, roots, checkpoints, keys, witnesses.
+
+One pass in one snapshot, in pages. Each stored event goes through `audit.chains.verify_chains`
+(its hash recomputed, its link checked) and its stored hash is held against the leaf at the same
+place in the log: together, leaf = stored hash = recomputed hash. The tree is rebuilt leaf by
+leaf (a compact range); every stored node and every checkpoint root is held against it, and so
+is a checkpoint held outside (`held`). Memory: per-stream heads, one page, O(log n) tree hashes
+and one root per checkpoint size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from audit import log
+from audit.chains import ChainReport, StoredRow, verify_chains
+from audit.checkpoint import Checkpoint
+from audit.compact import CompactRange
+from audit.cpcheck import CosignatureEntry, body_of, check_checkpoint, check_cosignatures
+from audit.db import CHECKPOINTS, LEAVES, NODES, Cursor, LogDB, stream_id_of
+from audit.findings import Findings, LogFinding
+from audit.keyhistory import KeyHistory, check_history, endorsed_by
+from audit.merkle import leaf_hash, node_hash
+from audit.note import NoteError, VerifierKey
+
+PAGE_ROWS = 5000  # keyset pages, where a store is read in pages
+_loads: Callable[[bytes], Any] = json.loads
+try:
+    import orjson
+
+    _loads = orjson.loads
+except ImportError:  # pragma: no cover - orjson is a dependency
+    pass
+
+
+@dataclass
+class LogReport:
+    """What the log checks found, beside the chain report."""
+
+    sealed: bool = False
+    leaves: int = 0
+    unsealed: int = 0
+    origin: str = ""
+    keys: list[str] = field(default_factory=list)
+    keys_trusted: bool | None = None
+    checkpoints: int = 0
+    latest: dict[str, Any] | None = None
+    held: dict[str, Any] | None = None
+    notes: list[str] = field(default_factory=list)
+    findings: Findings = field(default_factory=Findings)
+
+    def add(self, check: str, place: str, zh: str, en: str, **where: Any) -> None:
+        self.findings.add(LogFinding(check, place, zh, en, **where))
+
+
+def _check_nodes(cur: Cursor, report: LogReport, size: int) -> None:
+    """Every stored node is the hash of its two stored children (level 1: of two leaves), and
+    each level holds exactly the complete subtrees of a tree of `size` leaves. With the leaves
+    checked against the events, every node is then right, by induction up the levels."""
+    counts = {int(level): (int(n), int(top)) for level, n, top in cur.all(
+        f"SELECT level, COUNT(*), MAX(idx) FROM {NODES} GROUP BY level")}
+    for level in sorted(set(counts) | set(range(1, size.bit_length()))):
+        want = size >> level
+        n, top = counts.get(level, (0, -1))
+        if (n, top) != (want, want - 1):
+            report.add("nodes", f"nodes of level {level}",
+                       f"该层存储了 {n} 个节点，应为 {want} 个",
+                       f"{n} nodes are stored at this level where a tree of {size} leaves has "
+                       f"{want}")
+        if n:
+            _check_level(cur, report, level, top)
+
+
+def _check_level(cur: Cursor, report: LogReport, level: int, top: int) -> None:
+    if level == 1:
+        kids = (f"{LEAVES} a ON a.leaf_index = 2 * p.idx", f"{LEAVES} b ON b.leaf_index = "
+                "2 * p.idx + 1", "event_hash")
+    else:
+        kids = (f"{NODES} a ON a.level = p.level - 1 AND a.idx = 2 * p.idx",
+                f"{NODES} b ON b.level = p.level - 1 AND b.idx = 2 * p.idx + 1", "hash")
+    tables = f"{NODES} p LEFT JOIN {kids[0]} LEFT JOIN {kids[1]}"
+    columns = [("p.idx", "int"), ("p.hash", "bytes"), (f"a.{kids[2]}", "bytes"),
+               (f"b.{kids[2]}", "bytes")]
+    for idx, h, a, b in cur.stream(columns, tables, f"p.level = {int(level)}", span=(0, top)):
+        if a is None or b is None:
+            ok = False
+        elif level == 1:
+            ok = node_hash(leaf_hash(bytes(a)), leaf_hash(bytes(b))) == bytes(h)
+        else:
+            ok = node_hash(bytes(a), bytes(b)) == bytes(h)
+        if not ok:
+            report.add("nodes", f"node level {level} index {idx}", "存储的节点与其下的子节点不符",
+                       "the stored node does not match the children below it")
+
+
+def _stored_hash(row: StoredRow) -> str | None:
+    """The event hash a row claims, as `verify_chains` reads it.
+
+    orjson, where present, for speed: on every document both parse, it gives the same
+    top-level value as the standard parser (the last of duplicate keys wins in both); where it
+    refuses one that the standard parser takes (NaN, huge integers, lone surrogates) the leaf
+    is reported, never passed.
+    """
+    try:
+        value = _loads(row.state)["event_hash"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return value if isinstance(value, str) else None
+
+
+def _check_leaf(report: LogReport, i: int, leaf: log.LeafRow, sid: str, version: int,
+                stored: str | None) -> None:
+    where = {"leaf_index": i, "stream_id": sid, "version": version}
+    index, leaf_sid, leaf_version, event_hash = leaf
+    if index != i:
+        report.add("leaves", f"leaf {i}", f"叶子序号不连续（存储为 {index}）",
+                   f"the leaves skip from {i} to {index} (leaves deleted)", **where)
+    elif (leaf_sid, leaf_version) != (sid, version):
+        report.add("leaves", f"leaf {i}",
+                   f"叶子属于流 {leaf_sid} 版本 {leaf_version}，而第 {i} 个事件不是"
+                   "（事件被删除、插入或重排）",
+                   f"the leaf is of stream {leaf_sid} version {leaf_version}, not the "
+                   f"{i}-th event (events deleted, inserted or reordered)", **where)
+    elif stored is None or event_hash.hex() != stored:
+        report.add("leaves", f"leaf {i}", "事件的哈希与其 Merkle 叶子不符（内容被改动）",
+                   "the event's hash does not match its Merkle leaf (content was changed)",
+                   **where)
+
+
+def _keys(cur: Cursor, report: LogReport, trusted: Sequence[VerifierKey]) -> KeyHistory:
+    origin, records = log.key_records(cur)
+    history, problems = check_history(records)
+    report.origin, report.keys = history.origin or origin, [k.vkey() for k in history.keys]
+    for zh, en in problems:
+        report.add("keys", "key history", zh, en)
+    if trusted:
+        report.keys_trusted = endorsed_by(history, trusted)
+        if not report.keys_trusted:
+            report.add("keys", "key history", "日志的密钥历史中没有所给的可信密钥（密钥被替换？）",
+                       "the log's key history does not hold the trusted key given "
+                       "(were the keys replaced?)")
+    elif history.keys:
+        report.notes.append("log key not checked against a key held outside (give --key VKEY) "
+                            "/ 未用外部持有的公钥核对日志密钥")
+    return history
+
+
+def verify_store(
+    db: LogDB, trusted_keys: Sequence[VerifierKey] = (),
+    trusted_witnesses: Sequence[VerifierKey] = (), held_note: str | None = None,
+    page: int = PAGE_ROWS,
+) -> tuple[ChainReport, LogReport]:
+    """Verify everything stored; the chain report (of `verify_chains`) and the log report."""
+    report = LogReport()
+    with db.snapshot() as cur:
+        if not db.has_events(cur):
+            return verify_chains(()), report
+        if not db.has_log(cur):
+            chain = verify_chains(db.events_after(cur, 0, page))
+            report.unsealed = chain.events
+            report.notes.append("the log was never sealed: no leaf, no checkpoint verified "
+                                "/ 日志尚未封存")
+            if held_note is not None:
+                report.add("held", "held checkpoint", "存储中没有日志，无法核对外部持有的检查点",
+                           "the store has no log to hold the held checkpoint against")
+            return chain, report
+        report.sealed = True
+        history = _keys(cur, report, trusted_keys)
+        held = _held_body(report, held_note)
+        sizes = {int(s) for (s,) in cur.all(f"SELECT DISTINCT size FROM {CHECKPOINTS}")}
+        if held is not None:
+            sizes.add(held.size)
+        scan = _Scan(cur, report, sizes)
+        chain = verify_chains(scan.tap(db.all_events(cur)))
+        scan.finish()
+        # Signed facts first: their findings say most about what happened.
+        _checkpoints(cur, report, history, scan.roots, trusted_witnesses)
+        if held_note is not None and held is not None:
+            _check_held(report, history, trusted_keys, held_note, scan.roots)
+        _check_nodes(cur, report, report.leaves)
+    return chain, report
+
+
+class _Scan:
+    """Events beside leaves: each row passes through to `verify_chains`, then meets its leaf."""
+
+    def __init__(self, leaves_cur: Cursor, report: LogReport, sizes: set[int]) -> None:
+        self.report, self.sizes, self.tree = report, sizes, CompactRange()
+        self.roots: dict[int, bytes] = {0: self.tree.root()} if 0 in sizes else {}
+        self.leaves = log.stream_leaves(leaves_cur)
+
+    def tap(self, rows: Iterable[StoredRow]) -> Iterator[StoredRow]:
+        leaves, push, sizes = self.leaves, self.tree.push_event_hash, self.sizes
+        for i, row in enumerate(rows):
+            yield row  # verify_chains checks it before asking for the next
+            leaf = next(leaves, None)
+            if leaf is None:
+                self.report.unsealed += 1
+                continue
+            sid, stored = stream_id_of(row.originator_id), _stored_hash(row)
+            if leaf[0] != i or leaf[1] != sid or leaf[2] != row.originator_version or \
+                    stored is None or leaf[3].hex() != stored:
+                _check_leaf(self.report, i, leaf, sid, row.originator_version, stored)
+            push(leaf[3])
+            if i + 1 in sizes:
+                self.roots[i + 1] = self.tree.root()
+
+    def finish(self) -> None:
+        for index, sid, version, event_hash in self.leaves:
+            self.report.add("leaves", f"leaf {index}", "叶子没有对应的事件（事件被删除）",
+                            "the leaf has no event (events were deleted)", leaf_index=index,
+                            stream_id=sid, version=version)
+            self.tree.push_event_hash(event_hash)
+            if self.tree.size in self.sizes:
+                self.roots[self.tree.size] = self.tree.root()
+        self.report.leaves = self.tree.size
+
+
+def _checkpoints(cur: Cursor, report: LogReport, history: KeyHistory, roots: dict[int, bytes],
+                 witnesses: Sequence[VerifierKey]) -> None:
+    last_size = -1
+    for cp in log.iter_checkpoints(cur):
+        report.checkpoints += 1
+        place = f"checkpoint #{cp.seq} (size {cp.size})"
+        try:
+            body = check_checkpoint(cp.note, history)
+        except NoteError as e:
+            report.add("checkpoints", place, f"检查点签名无效：{e}",
+                       f"the checkpoint does not verify: {e}")
+            continue
+        if (body.size, body.root) != (cp.size, cp.root):
+            report.add("checkpoints", place, "检查点的签名内容与其记录不符",
+                       "the signed checkpoint differs from its stored size and root")
+        if cp.size < last_size:
+            report.add("checkpoints", place, "检查点大小倒退", "a later checkpoint is smaller")
+        last_size = max(last_size, cp.size)
+        if cp.size > report.leaves:
+            report.add("checkpoints", place,
+                       f"检查点覆盖 {cp.size} 个叶子，日志只有 {report.leaves} 个"
+                       "（最新事件被删除？）",
+                       f"the signed checkpoint covers {cp.size} leaves but the log has only "
+                       f"{report.leaves} (newest events or leaves deleted)")
+        elif roots.get(cp.size) != body.root:
+            report.add("checkpoints", place, "重算的 Merkle 根与签名的检查点不符",
+                       "the recomputed Merkle root does not match the signed checkpoint")
+        _cosignatures(cur, report, cp, witnesses)
+
+
+def _cosignatures(cur: Cursor, report: LogReport, cp: log.StoredCheckpoint,
+            witnesses: Sequence[VerifierKey]) -> None:
+    entries = [CosignatureEntry(c.witness, c.vkey, c.line) for c in log.cosignatures(cur, cp.seq)]
+    done, problems = check_cosignatures(cp.note, entries, witnesses)
+    for zh, en in problems:
+        report.add("cosignatures", f"checkpoint #{cp.seq} (size {cp.size})", zh, en)
+    if report.latest is None or cp.size >= report.latest["size"]:
+        report.latest = {"seq": cp.seq, "size": cp.size, "root": body_of(cp.note).root.hex(),
+                         "key_id": cp.key_id, "note": cp.note, "cosignatures": done}
+
+
+def _held_body(report: LogReport, note: str | None) -> Checkpoint | None:
+    if note is None:
+        report.notes.append("no checkpoint held outside was given (--since FILE) "
+                            "/ 未提供外部持有的检查点")
+        return None
+    try:
+        return body_of(note)
+    except NoteError as e:
+        report.add("held", "held checkpoint", f"外部持有的检查点格式错误：{e}",
+                   f"the held checkpoint is malformed: {e}")
+        return None
+
+
+def _check_held(report: LogReport, history: KeyHistory, trusted: Sequence[VerifierKey],
+                note: str, roots: dict[int, bytes]) -> None:
+    try:
+        cp = check_checkpoint(note, history, trusted)
+    except NoteError as e:
+        report.add("held", "held checkpoint", f"外部持有的检查点无法用日志的密钥验证：{e}",
+                   f"the held checkpoint does not verify with the log's keys: {e}")
+        return
+    report.held = {"size": cp.size, "root": cp.root.hex(), "consistent": False}
+    place = f"held checkpoint (size {cp.size})"
+    if cp.size > report.leaves:
+        report.add("held", place,
+                   f"日志只有 {report.leaves} 个叶子，少于外部持有的检查点（事件被删除）",
+                   f"the log has {report.leaves} leaves, fewer than the held checkpoint "
+                   "(events were deleted)")
+    elif roots.get(cp.size) != cp.root:
+        report.add("held", place, "日志与外部持有的检查点不一致（历史被改写或分叉）",
+                   "the log is not consistent with the held checkpoint (history rewritten "
+                   "or forked)")
+    else:
+        report.held["consistent"] = True
