@@ -343,6 +343,8 @@ def export(ctx: Ctx, out: str, programme: str | None, county: str | None,
     """Write an audit bundle that `fundledger-verify` checks offline. 导出审计包"""
     from audit.bundle import Scope
     from audit.bundle import export as write_bundle
+    from audit.reconcile import bundle_statements
+    from projections.service import Views
 
     try:
         day = dt.date.fromisoformat(until) if until else None
@@ -350,7 +352,13 @@ def export(ctx: Ctx, out: str, programme: str | None, county: str | None,
         raise click.BadParameter("expected YYYY-MM-DD", param_hint="--until") from None
     started = time.perf_counter()
     with audit_errors(ctx) as db:
-        manifest = write_bundle(db, Path(out), Scope(programme, county, day))
+        views = Views(ctx.open())  # statements.json: the statements as the ledger reports them
+        try:
+            views.catch_up()
+            manifest = write_bundle(db, Path(out), Scope(programme, county, day),
+                                    ledger_statements=bundle_statements(views))
+        finally:
+            views.close()
     seconds = time.perf_counter() - started
     if ctx.as_json:
         render.emit_json({**manifest, "seconds": round(seconds, 3)})

@@ -95,12 +95,17 @@ def history(ctx: Ctx, programme: str, county: str | None, project: str | None,
               help="the log's verifier key (vkey), held outside: the key history must hold it")
 @click.option("--witness", "witnesses", multiple=True,
               help="a witness's verifier key (type 0x04) you trust")
+@click.option("--reconcile", "reconcile", is_flag=True,
+              help="also recompute balances and year-end execution from the events and hold "
+                   "them against the read models (对账)")
 @click.pass_obj
 def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
-           witnesses: tuple[str, ...]) -> None:
+           witnesses: tuple[str, ...], reconcile: bool) -> None:
     """Re-read everything stored and recompute it: every event hash and chain link, every
     Merkle leaf and stored node, the root of every checkpoint, every signature and
     cosignature, and the consistency with a checkpoint held outside (--since). 校验
+    With --reconcile, the statements the read models report are held against the statements
+    recomputed from the events (county, category and year; both amounts).
 
     Exit 0 when intact, 1 naming the first broken place, 2 on usage or I/O error.
     """
@@ -116,6 +121,9 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
         held = read_held(Path(since_file).read_text("utf-8")) if since_file else None
         with LogDB(ctx.db) as db:
             report, log = verify_store(db, trusted, trusted_witnesses, held)
+        if reconcile:
+            for finding in _reconcile(ctx):
+                log.findings.add(finding)
     except SystemExit:
         raise
     except Exception as e:
@@ -127,21 +135,43 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
            "findings": [{"kind": "chain", **f.__dict__, "description": f.describe()}
                         for f in report.findings] + [f.to_dict() for f in log.findings.items],
            "log": _log_doc(log)}
+    if reconcile:
+        doc["reconciled"] = "reconciliation" not in log.findings.checks
     if ctx.as_json:
         render.emit_json(doc)
     elif intact:
         click.echo(f"完好 / intact: {report.events} events in {report.streams} streams; every "
                    f"hash and link recomputed ({seconds:.2f} s)")
         _print_log(log)
+        if reconcile:
+            click.echo("  reconciled / 对账一致: the read models' balances, compliance and "
+                       "execution equal those recomputed from the events")
     else:
         first = report.findings[0].describe() if report.findings else \
             log.findings.items[0].describe()
-        click.echo(f"已被篡改 / BROKEN: first at {first}", err=True)
+        if log.findings.checks == {"reconciliation"} and report.intact:
+            click.echo(f"对账不一致 / NOT RECONCILED ({log.findings.count} differences; the "
+                       f"events and the log are intact): first at {first}", err=True)
+        else:
+            click.echo(f"已被篡改 / BROKEN: first at {first}", err=True)
         rest = [f.describe() for f in report.findings] + \
             [f.describe() for f in log.findings.items]
         for line in rest[1:10]:
             click.echo(f"  also: {line}", err=True)
     sys.exit(EXIT_OK if intact else EXIT_RULE)
+
+
+def _reconcile(ctx: Ctx) -> list[Any]:
+    from audit.reconcile import reconcile
+    from projections.service import Views
+
+    app = ctx.open()
+    views = Views(app)
+    try:
+        return reconcile(app, views)
+    finally:
+        views.close()
+        app.close()
 
 
 def _log_doc(log: Any) -> dict[str, Any]:

@@ -4,8 +4,10 @@ A full bundle holds the first k events of the log (k = the checkpoint's size, or
 `until`) with their leaves, so a verifier rebuilds the whole tree; a scoped bundle (one
 programme or county) holds that scope's streams with an inclusion proof per event against the
 checkpoint. Both carry every stored checkpoint up to the latest with its cosignatures and a
-consistency proof to the latest, the key history, the statements recomputed from the bundled
-events, and a manifest of SHA-256s. Formats: `audit.formats` and docs/audit.md.
+consistency proof to the latest, the key history, the statements as the ledger reports them
+(its read models, as of the bundle's last event; `audit.reconcile`) — or, without read models,
+recomputed from the bundled events — and a manifest of SHA-256s. Formats: `audit.formats` and
+docs/audit.md.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import zip_longest
 from pathlib import Path
@@ -28,6 +30,8 @@ from audit.log import LeafRow, StoredCheckpoint
 from audit.statements import StatementBuilder
 from ledger.chain import canonical_bytes, hash_document
 
+# The statements the ledger reports for a scope, as of a log position (a notification id).
+LedgerStatements = Callable[["Scope", int], dict[str, Any]]
 CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")  # "until DATE" ends at midnight, Beijing
 
 
@@ -54,6 +58,7 @@ class _Out:
     builder: StatementBuilder = field(default_factory=StatementBuilder)
     count: int = 0
     streams: set[str] = field(default_factory=set)
+    position: int = 0  # the notification id of the last event of the log's prefix
 
 
 def _selected_streams(db: LogDB, cur: Cursor, scope: Scope) -> set[str] | None:
@@ -108,6 +113,7 @@ def _write_events(db: LogDB, cur: Cursor, out: _Out, selected: set[str] | None, 
             continue
         sid = stream_id_of(row.originator_id)
         if selected is not None and sid not in selected and cutoff is None:
+            out.position = row.id
             continue
         try:
             event_type, timestamp, prev_hash, _, data = decode_row(row)
@@ -115,6 +121,7 @@ def _write_events(db: LogDB, cur: Cursor, out: _Out, selected: set[str] | None, 
             event_type, timestamp, prev_hash, data = "", "", "", {"undecodable": str(e)}
         if cutoff is not None and timestamp >= cutoff:
             return i
+        out.position = row.id
         if selected is not None and sid not in selected:
             continue
         doc = hash_document(sid, row.originator_version, event_type, timestamp, prev_hash, data)
@@ -165,8 +172,12 @@ def _keys_doc(cur: Cursor) -> dict[str, Any]:
             "witnesses": [{"name": w, "vkey": v} for w, v in witnesses]}
 
 
-def export(db: LogDB, directory: Path, scope: Scope, page: int = 5000) -> dict[str, Any]:
-    """Write the bundle into a new (or empty) directory; return its manifest."""
+def export(db: LogDB, directory: Path, scope: Scope, page: int = 5000,
+           ledger_statements: LedgerStatements | None = None) -> dict[str, Any]:
+    """Write the bundle into a new (or empty) directory; return its manifest.
+
+    `ledger_statements` gives the statements the ledger reports (its read models) for the scope
+    as of the bundle's last event; without it statements.json is recomputed from the events."""
     directory.mkdir(parents=True, exist_ok=True)
     if any(directory.iterdir()):
         raise FileExistsError(f"{directory} is not empty")
@@ -194,8 +205,11 @@ def export(db: LogDB, directory: Path, scope: Scope, page: int = 5000) -> dict[s
         keys = _keys_doc(cur)
     _write_json_lines(directory / FMT.CHECKPOINTS, checkpoints)
     _write_json(directory / FMT.KEYS, keys)
-    _resolve_statements(directory / FMT.EVENTS, out.builder)
-    _write_json(directory / FMT.STATEMENTS, out.builder.result())
+    if ledger_statements is not None:
+        _write_json(directory / FMT.STATEMENTS, ledger_statements(scope, out.position))
+    else:
+        _resolve_statements(directory / FMT.EVENTS, out.builder)
+        _write_json(directory / FMT.STATEMENTS, out.builder.result())
     (directory / FMT.README).write_text(FMT.README_TEXT, "utf-8")
     manifest = {
         "format": FMT.BUNDLE_FORMAT, "origin": keys["origin"],

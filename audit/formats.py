@@ -8,7 +8,7 @@ Bundle directory::
     proofs.jsonl       scoped bundles: {"inclusion_proof": [base64...], "leaf_index"} per event
     checkpoints.jsonl  {"consistency_proof", "consistency_to", "note", "seq", "size"} per checkpoint
     keys.json          {"log_keys": [{"from_size", "statement", "vkey"}], "origin", "witnesses"}
-    statements.json    balances, compliance, execution (audit.statements)
+    statements.json    balances, compliance, execution as the read models report them
     README.txt         how to verify
 """
 

@@ -22,10 +22,13 @@ RECENT_ENTRIES_MAX = 100_000
 BP_WHOLE = 10_000
 UNKNOWN_CATEGORY = "(unknown)"
 _ENTRY_KEY = b'"entry_id":"'
-_STATUS = {
-    "ok": "合规", "below_minimum": "低于下限", "above_maximum": "超过上限",
-    "above_maximum_excepted": "超过上限（已批准例外）",
-}
+# The read models' status codes and labels (docs/rules.md), so that both say the same words.
+_STATUS = {"ok": "达标", "below_min": "低于下限", "above_max": "超过上限",
+           "exception": "已批准例外"}
+NO_FUNDS = ("无可执行资金", "no funds to execute")
+# per category × year: budget change, disbursed, disbursement reversals, expended, expenditure
+# reversals, each dated in the year (a reversal in the year of its own business date)
+_BUDGET, _DISBURSED, _DISBURSED_REV, _EXPENDED, _EXPENDED_REV = range(5)
 
 
 class _County:
@@ -36,6 +39,7 @@ class _County:
         self.allocation: int = data["allocation_fen"]
         self.projects: dict[str, str] = {}
         self.by_cat: dict[str, list[int]] = {}  # category: [budget, disbursed, expended, reversed]
+        self.cat_years: dict[tuple[str, int], list[int]] = {}  # (category, year): see _BUDGET
         self.years: dict[int, list[int]] = {}  # year: [appropriated, disbursed, recovered]
         self.totals = {"appropriated_fen": 0, "disbursed_fen": 0, "expended_fen": 0,
                        "recovered_fen": 0, "reversed_fen": 0}
@@ -47,6 +51,9 @@ class _County:
     def year(self, business_date: str) -> list[int]:
         return self.years.setdefault(int(business_date[:4]), [0, 0, 0])
 
+    def cat_year(self, category: str, year: int) -> list[int]:
+        return self.cat_years.setdefault((category, year), [0, 0, 0, 0, 0])
+
 
 class StatementBuilder:
     """Feed hash documents in log order with `add`; then the second pass; then `result`."""
@@ -54,7 +61,7 @@ class StatementBuilder:
     def __init__(self) -> None:
         self.rules: dict[str, dict[str, Any]] = {}
         self.counties: dict[str, _County] = {}
-        self.pending: dict[tuple[str, str], list[tuple[str, int]]] = {}
+        self.pending: dict[tuple[str, str], list[tuple[str, int, int]]] = {}
         self.pending_ids: set[bytes] = set()
         self.skipped = 0  # events that could not be accounted for (never made by the ledger)
         # (county, entry id) -> project code; an OrderedDict, as a plain dict slows down when
@@ -104,10 +111,13 @@ class StatementBuilder:
     def _project(self, c: _County, d: dict[str, Any]) -> None:
         c.projects[d["project_code"]] = d["category"]
         c.cat(d["category"])[0] += d["budget_fen"]
+        c.cat_year(d["category"], _year(d))[_BUDGET] += d["budget_fen"]
 
     def _adjustment(self, c: _County, d: dict[str, Any]) -> None:
         category = c.projects.get(d["project_code"], UNKNOWN_CATEGORY)
-        c.cat(category)[0] += d["new_budget_fen"] - d["old_budget_fen"]
+        change = d["new_budget_fen"] - d["old_budget_fen"]
+        c.cat(category)[0] += change
+        c.cat_year(category, _year(d))[_BUDGET] += change
 
     def _remember(self, c: _County, d: dict[str, Any]) -> None:
         recent = self.recent
@@ -117,13 +127,17 @@ class StatementBuilder:
 
     def _disbursement(self, c: _County, d: dict[str, Any]) -> None:
         self._remember(c, d)
-        c.cat(c.projects.get(d["project_code"], UNKNOWN_CATEGORY))[1] += d["amount_fen"]
+        category = c.projects.get(d["project_code"], UNKNOWN_CATEGORY)
+        c.cat(category)[1] += d["amount_fen"]
+        c.cat_year(category, _year(d))[_DISBURSED] += d["amount_fen"]
         c.totals["disbursed_fen"] += d["amount_fen"]
         c.year(d["business_date"])[1] += d["amount_fen"]
 
     def _expenditure(self, c: _County, d: dict[str, Any]) -> None:
         self._remember(c, d)
-        c.cat(c.projects.get(d["project_code"], UNKNOWN_CATEGORY))[2] += d["amount_fen"]
+        category = c.projects.get(d["project_code"], UNKNOWN_CATEGORY)
+        c.cat(category)[2] += d["amount_fen"]
+        c.cat_year(category, _year(d))[_EXPENDED] += d["amount_fen"]
         c.totals["expended_fen"] += d["amount_fen"]
 
     def _recovery(self, c: _County, d: dict[str, Any]) -> None:
@@ -147,9 +161,10 @@ class StatementBuilder:
             target = d["target_entry_id"]
             project = self.recent.get((id(c), target))
             if project is not None:
-                _attribute(c, c.projects.get(project, UNKNOWN_CATEGORY), kind, amount)
+                _attribute(c, c.projects.get(project, UNKNOWN_CATEGORY), kind, amount,
+                           _year(d))
                 return
-            self.pending.setdefault((sid, target), []).append((kind, amount))
+            self.pending.setdefault((sid, target), []).append((kind, amount, _year(d)))
             self.pending_ids.add(target.encode())
 
     # ---- second pass: the categories of reversed entries --------------------------------------
@@ -184,8 +199,8 @@ class StatementBuilder:
         if reversals is None or county is None:
             return
         category = county.projects.get(data["project_code"], UNKNOWN_CATEGORY)
-        for kind, amount in reversals:
-            _attribute(county, category, kind, amount)
+        for kind, amount, year in reversals:
+            _attribute(county, category, kind, amount, year)
 
     # ---- results -----------------------------------------------------------------------------
 
@@ -193,25 +208,39 @@ class StatementBuilder:
         """The statements document (deterministic: sorted, integers only)."""
         for (sid, _), reversals in sorted(self.pending.items()):
             county = self.counties[sid]
-            for kind, amount in reversals:  # targets never found: kept visible, not dropped
-                _attribute(county, UNKNOWN_CATEGORY, kind, amount)
+            for kind, amount, year in reversals:  # targets never found: kept visible
+                _attribute(county, UNKNOWN_CATEGORY, kind, amount, year)
         self.pending.clear()
         doc: dict[str, Any] = {"format": FORMAT, "counties": [], "balances": [],
-                               "compliance": [], "execution": []}
+                               "balances_by_year": [], "compliance": [], "execution": []}
         for c in sorted(self.counties.values(), key=lambda x: (x.programme, x.code)):
             rules = self.rules.get(c.programme, {})
             doc["counties"].append(_county_row(c))
-            doc["balances"] += _balances(c)
+            doc["balances"] += _balances(c, rules)
+            doc["balances_by_year"] += _balances_by_year(c, rules)
             doc["compliance"] += _compliance(c, rules)
             doc["execution"] += _execution(c, rules)
         return doc
 
 
-def _attribute(c: _County, category: str, kind: str, amount: int) -> None:
+def _year(d: dict[str, Any]) -> int:
+    """An entry's year: that of its own business date (a reversal's too, not its target's)."""
+    return int(d["business_date"][:4])
+
+
+def _attribute(c: _County, category: str, kind: str, amount: int, year: int) -> None:
     """A reversal of a disbursement or expenditure, charged to its project's category."""
     row = c.cat(category)
     row[1 if kind == "disbursement" else 2] -= amount
     row[3] += amount
+    c.cat_year(category, year)[_DISBURSED_REV if kind == "disbursement" else _EXPENDED_REV] \
+        += amount
+
+
+def _categories(c: _County, rules: dict[str, Any]) -> list[str]:
+    """Every category of the rules and any other a project named."""
+    ids = {str(cat["id"]) for cat in rules.get("categories", [])}
+    return sorted(ids | set(c.by_cat) | {cat for cat, _ in c.cat_years})
 
 
 def _county_row(c: _County) -> dict[str, Any]:
@@ -223,20 +252,47 @@ def _county_row(c: _County) -> dict[str, Any]:
             "unspent_fen": t["disbursed_fen"] - t["expended_fen"]}
 
 
-def _balances(c: _County) -> list[dict[str, Any]]:
-    return [{"programme": c.programme, "county_code": c.code, "category": cat,
-             "budget_fen": v[0], "disbursed_fen": v[1], "expended_fen": v[2],
-             "reversed_fen": v[3], "remaining_fen": v[0] - v[1]}
-            for cat, v in sorted(c.by_cat.items())]
+def _balances(c: _County, rules: dict[str, Any]) -> list[dict[str, Any]]:
+    rows = []
+    for cat in _categories(c, rules):
+        v = c.by_cat.get(cat, [0, 0, 0, 0])
+        rows.append({"programme": c.programme, "county_code": c.code, "category": cat,
+                     "budget_fen": v[0], "disbursed_fen": v[1], "expended_fen": v[2],
+                     "reversed_fen": v[3], "remaining_fen": v[0] - v[1]})
+    return [r for r in rows if _has_amounts([r])]
+
+
+def _has_amounts(rows: list[dict[str, Any]]) -> bool:
+    """A category without any amount gets no rows (nor does it in the ledger's statements)."""
+    return any(v for r in rows for k, v in r.items() if k.endswith("_fen"))
+
+
+def _balances_by_year(c: _County, rules: dict[str, Any]) -> list[dict[str, Any]]:
+    """Per category × year: flows dated in the year (gross, and their reversals dated in it);
+    the budget and the remaining budget (budget − net disbursements) at the year's end."""
+    rows: list[dict[str, Any]] = []
+    for cat in _categories(c, rules):
+        budget = net = 0
+        mine: list[dict[str, Any]] = []
+        for year in _years(c, rules):
+            v = c.cat_years.get((cat, year), [0, 0, 0, 0, 0])
+            budget += v[_BUDGET]
+            net += v[_DISBURSED] - v[_DISBURSED_REV]
+            mine.append({"programme": c.programme, "county_code": c.code, "category": cat,
+                         "year": year, "budget_fen": budget, "disbursed_fen": v[_DISBURSED],
+                         "disbursed_reversed_fen": v[_DISBURSED_REV],
+                         "expended_fen": v[_EXPENDED],
+                         "expended_reversed_fen": v[_EXPENDED_REV], "remaining_fen": budget - net})
+        rows += mine if _has_amounts(mine) else []
+    return rows
 
 
 def _status(amount: int, allocation: int, cat: dict[str, Any], limit: int | None) -> str:
     low, high = cat.get("min_share_bp"), cat.get("max_share_bp")
     if low is not None and amount * BP_WHOLE < low * allocation:
-        return "below_minimum"
+        return "below_min"
     if high is not None and amount * BP_WHOLE > high * allocation:
-        return "above_maximum_excepted" if limit is not None and amount <= limit \
-            else "above_maximum"
+        return "exception" if limit is not None and amount <= limit else "above_max"
     return "ok"
 
 
@@ -262,17 +318,17 @@ def _compliance(c: _County, rules: dict[str, Any]) -> list[dict[str, Any]]:
 
 def _label(rules: dict[str, Any], rate_bp: int | None) -> tuple[str, str]:
     if rate_bp is None:
-        return "无可执行资金", "nothing to execute"
-    labels = sorted(rules.get("execution", {}).get("labels", []),
-                    key=lambda x: -int(x["min_rate_bp"]))
-    for label in labels:
+        return NO_FUNDS
+    labels = rules.get("execution", {}).get("labels", [])
+    for label in sorted(labels, key=lambda x: -int(x["min_rate_bp"])):
         if rate_bp >= int(label["min_rate_bp"]):
             return str(label["zh"]), str(label["en"])
-    return "", ""
+    # as the rules do: below every bound, the last label listed
+    return (str(labels[-1]["zh"]), str(labels[-1]["en"])) if labels else ("", "")
 
 
 def _years(c: _County, rules: dict[str, Any]) -> list[int]:
-    years = set(c.years)
+    years = set(c.years) | {year for _, year in c.cat_years}
     start, end = rules.get("period_start"), rules.get("period_end")
     if isinstance(start, str) and isinstance(end, str):
         years |= set(range(int(start[:4]), int(end[:4]) + 1))
