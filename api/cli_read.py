@@ -262,10 +262,13 @@ def _print_demo(ctx: Ctx, s: dict[str, Any]) -> None:
     db = f" --db {ctx.db}" if ctx.db != "sqlite:///ledger.db" else ""
     click.echo("\nTry next / 接下来可以试试:")
     for line in (f"fundledger{db} verify",
-                 f"fundledger{db} history --county 441825 | head -40",
+                 f"fundledger{db} status --county 441825 --year 2020      # the lagging county",
+                 f"fundledger{db} status --county 441423 --as-of 2020-12-31",
+                 f"fundledger{db} summary --year 2020                     # the roll-up",
                  f"fundledger{db} history --county 441423 --project PU01",
                  f"fundledger{db} --json history --county 441423 --entry 441423-D-00030",
-                 "see README.md for recording entries and importing a county's ledger"):
+                 f"fundledger{db} keys init --out log.key && fundledger{db} seal --key log.key",
+                 "see README.md for recording entries, the signed log and audit bundles"):
         click.echo(f"  {line}")
 
 
