@@ -22,7 +22,7 @@ from api import render
 from api.clikit import DEFAULT_PROGRAMME, EXIT_RULE, EXIT_USAGE, Ctx, fail
 from audit.db import LogDB
 from audit.errors import AuditError
-from ledger.errors import LedgerError
+from ledger.errors import LedgerError, StoreInconsistent
 
 ENV_LOG_KEY = "LEDGER_LOG_KEY"
 CHECKPOINT_EVERY_S = 10.0
@@ -330,6 +330,21 @@ def proof(ctx: Ctx, leaf: int | None, old_size: int | None, size: int | None) ->
     render.emit_json(doc)
 
 
+def _ledger_statements(views: Any) -> Any:
+    """The read models' statements; None (recompute from the events) if the stored events are
+    inconsistent, which the bundle's offline verification will then show."""
+    from audit.reconcile import bundle_statements
+
+    try:
+        views.catch_up()
+        return bundle_statements(views)
+    except StoreInconsistent as e:
+        click.echo(f"警告 / WARNING: {e}\n  读模型无法更新，statements.json 改为由事件重算 / the "
+                   "read models cannot be brought up to date; statements.json is recomputed "
+                   "from the events instead", err=True)
+        return None
+
+
 @click.command("export")
 @click.option("--out", required=True, type=click.Path(file_okay=False),
               help="a new (or empty) directory")
@@ -343,7 +358,6 @@ def export(ctx: Ctx, out: str, programme: str | None, county: str | None,
     """Write an audit bundle that `fundledger-verify` checks offline. 导出审计包"""
     from audit.bundle import Scope
     from audit.bundle import export as write_bundle
-    from audit.reconcile import bundle_statements
     from projections.service import Views
 
     try:
@@ -354,9 +368,9 @@ def export(ctx: Ctx, out: str, programme: str | None, county: str | None,
     with audit_errors(ctx) as db:
         views = Views(ctx.open())  # statements.json: the statements as the ledger reports them
         try:
-            views.catch_up()
+            statements = _ledger_statements(views)
             manifest = write_bundle(db, Path(out), Scope(programme, county, day),
-                                    ledger_statements=bundle_statements(views))
+                                    ledger_statements=statements)
         finally:
             views.close()
     seconds = time.perf_counter() - started

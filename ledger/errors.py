@@ -223,6 +223,14 @@ class ConcurrencyExhausted(LedgerError):
     rule = "concurrency"
 
 
+class StoreInconsistent(LedgerError):
+    """The stored events contradict each other (an event names a project or an entry that the
+    events before it never recorded): the store was changed outside the ledger; verify it."""
+
+    code = "STORE_INCONSISTENT"
+    rule = "integrity"
+
+
 class ImportFailed(LedgerError):
     """An import file was rejected as a whole: one of its lines broke a rule."""
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ledger.county import CountyFund
+from ledger.errors import StoreInconsistent
 from ledger.programme import Programme
 from projections import model as M
 from projections.db import Cursor, Row
@@ -60,7 +61,10 @@ class Lookups:
                 "AND project_code = ?", key,
             ).fetchone()
             if row is None:
-                raise LookupError(f"project {key} is not in the register")
+                raise StoreInconsistent(
+                    f"事件引用了未登记的项目 {key}：存储可能已被改动，请运行 fundledger verify",
+                    f"an event names project {key}, which no earlier event registered: the "
+                    "store may have been changed; run `fundledger verify`", "project_code")
             found = self.categories[key] = str(row[0])
         return found
 
@@ -181,7 +185,12 @@ class Translator:
                 "county_code = ? AND entry_id = ?", key,
             ).fetchone()
             if row is None:
-                raise LookupError(f"reversal {event.entry_id}: no fact for target {key}")
+                raise StoreInconsistent(
+                    f"冲销 {event.entry_id} 引用的条目 {key} 不存在：存储可能已被改动，请运行 "
+                    "fundledger verify",
+                    f"reversal {event.entry_id} names entry {key}, which no earlier event "
+                    "recorded: the store may have been changed; run `fundledger verify`",
+                    "target_entry_id")
             target = (str(row[0]), int(row[1]), str(row[2]))
         category, batch, project = target
         self._fact(event, position, M.REVERSED_MEASURE[event.target_kind], event.amount_fen,

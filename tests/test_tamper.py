@@ -189,3 +189,27 @@ def test_postgres_refuses_update_delete_truncate(ledger: str) -> None:
         count = conn.execute("SELECT COUNT(*) FROM fundledger_events").fetchone()
     assert count is not None and count[0] == 10
     assert verify(ledger)[0] == 0
+
+
+def test_read_models_refuse_an_inconsistent_store_clearly(app: FundLedger, store_url: str,
+                                                          tmp_path: Any) -> None:
+    """A deleted disbursement that a reversal names: `status` exits 1 with STORE_INCONSISTENT
+    in both languages, and `export` still writes a bundle (statements recomputed) to examine."""
+    _populate(app)
+    app.execute(cmd("reversal", entry_id="R1", target_entry_id="D2", amount="1",
+                    reason="错", business_date="2020-04-04"), COUNTY_ACTOR)
+    app.close()
+    runner = CliRunner()
+    key = tmp_path / "log.key"
+    assert runner.invoke(cli, ["--db", store_url, "keys", "init", "--out", str(key)]).exit_code == 0
+    assert runner.invoke(cli, ["--db", store_url, "seal", "--key", str(key)]).exit_code == 0
+    with attacker(store_url) as (conn, table, ph):
+        conn.execute(f"DELETE FROM {table} WHERE originator_id = {ph} AND originator_version = 5",
+                     (_sid(store_url, STREAM),))
+    status = runner.invoke(cli, ["--db", store_url, "--json", "status", "--county", COUNTY])
+    assert status.exit_code == 1
+    error = json.loads(status.output)["error"]
+    assert error["code"] == "STORE_INCONSISTENT" and error["message_zh"] and error["message_en"]
+    exported = runner.invoke(cli, ["--db", store_url, "export", "--out", str(tmp_path / "b")])
+    assert exported.exit_code == 0, exported.output
+    assert "WARNING" in exported.output and (tmp_path / "b" / "statements.json").exists()
