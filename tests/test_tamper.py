@@ -176,10 +176,10 @@ def test_broken_output_names_the_stream_and_version(ledger: str) -> None:
 
 
 @pytest.mark.postgres
+@pytest.mark.parametrize("store_url", ["postgres"], indirect=True)
 def test_postgres_refuses_update_delete_truncate(ledger: str) -> None:
     """On PostgreSQL the application's role cannot UPDATE, DELETE or TRUNCATE the events."""
-    if not is_postgres(ledger):
-        pytest.skip("PostgreSQL-only guard")
+    assert is_postgres(ledger)
     with psycopg.connect(ledger, autocommit=True) as conn:
         for sql in ("UPDATE fundledger_events SET state = state",
                     "DELETE FROM fundledger_events WHERE originator_version = 2",
