@@ -45,14 +45,28 @@ class _County:
                        "recovered_fen": 0, "reversed_fen": 0}
         self.exceptions: dict[str, int] = {}
 
+    # get-then-create, not setdefault: setdefault builds a new list on every call, and these
+    # run for every event of an offline verification.
     def cat(self, category: str) -> list[int]:
-        return self.by_cat.setdefault(category, [0, 0, 0, 0])
+        found = self.by_cat.get(category)
+        if found is None:
+            found = self.by_cat[category] = [0, 0, 0, 0]
+        return found
 
     def year(self, business_date: str) -> list[int]:
-        return self.years.setdefault(int(business_date[:4]), [0, 0, 0])
+        return self.year_of(int(business_date[:4]))
+
+    def year_of(self, year: int) -> list[int]:
+        found = self.years.get(year)
+        if found is None:
+            found = self.years[year] = [0, 0, 0]
+        return found
 
     def cat_year(self, category: str, year: int) -> list[int]:
-        return self.cat_years.setdefault((category, year), [0, 0, 0, 0, 0])
+        found = self.cat_years.get((category, year))
+        if found is None:
+            found = self.cat_years[(category, year)] = [0, 0, 0, 0, 0]
+        return found
 
 
 class StatementBuilder:
@@ -128,17 +142,19 @@ class StatementBuilder:
     def _disbursement(self, c: _County, d: dict[str, Any]) -> None:
         self._remember(c, d)
         category = c.projects.get(d["project_code"], UNKNOWN_CATEGORY)
-        c.cat(category)[1] += d["amount_fen"]
-        c.cat_year(category, _year(d))[_DISBURSED] += d["amount_fen"]
-        c.totals["disbursed_fen"] += d["amount_fen"]
-        c.year(d["business_date"])[1] += d["amount_fen"]
+        amount, year = d["amount_fen"], _year(d)
+        c.cat(category)[1] += amount
+        c.cat_year(category, year)[_DISBURSED] += amount
+        c.totals["disbursed_fen"] += amount
+        c.year_of(year)[1] += amount
 
     def _expenditure(self, c: _County, d: dict[str, Any]) -> None:
         self._remember(c, d)
         category = c.projects.get(d["project_code"], UNKNOWN_CATEGORY)
-        c.cat(category)[2] += d["amount_fen"]
-        c.cat_year(category, _year(d))[_EXPENDED] += d["amount_fen"]
-        c.totals["expended_fen"] += d["amount_fen"]
+        amount = d["amount_fen"]
+        c.cat(category)[2] += amount
+        c.cat_year(category, _year(d))[_EXPENDED] += amount
+        c.totals["expended_fen"] += amount
 
     def _recovery(self, c: _County, d: dict[str, Any]) -> None:
         c.totals["recovered_fen"] += d["amount_fen"]
