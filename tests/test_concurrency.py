@@ -2,9 +2,9 @@
 API processes would be): the county's hard rules hold by optimistic concurrency alone, every
 accepted entry is stored exactly once, and the stream's hash chain stays intact.
 
-PostgreSQL is the required store here (it is the store several processes share): unlike the
-shared `store_url` fixture, this module's fixture fails rather than skips when the server is
-unreachable. SQLite runs the same tests too.
+PostgreSQL is the store that matters here (the one several processes share); the shared
+`store_url` fixture makes its tests fail, not skip, in CI when the server is unreachable.
+SQLite runs the same tests too.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import datetime as dt
 import random
 import threading
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -31,10 +30,7 @@ from tests.conftest import (
     COUNTY_ACTOR,
     PROGRAMME,
     PROVINCE,
-    _pg_reachable,
     cmd,
-    create_pg_database,
-    drop_pg_database,
     event_count,
 )
 from tests.test_hard_rules import appropriation, disbursement, project
@@ -45,22 +41,6 @@ CASH_FEN = 3_000_000_00  # batch 1 partly appropriated: 3 million yuan
 BUDGET_FEN = 3_500_000_00  # the project's budget is above the cash: cash binds first
 MAX_EXHAUSTED = 3  # of THREADS * PER_THREAD commands, at most this many may give up
 JOIN_TIMEOUT_S = 120
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def store_url(request: Any, tmp_path: Any) -> Iterator[str]:
-    """A fresh store; PostgreSQL is required (fails, not skips, when unreachable)."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'ledger.db'}"
-        return
-    if not _pg_reachable():
-        pytest.fail("PostgreSQL at 127.0.0.1:5432 is unreachable: it is the required store "
-                    "for the concurrency tests")
-    url = create_pg_database()
-    try:
-        yield url
-    finally:
-        drop_pg_database(url)
 
 
 @pytest.fixture
