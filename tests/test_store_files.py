@@ -5,7 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import pwd
+import shutil
 import stat
+import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,3 +85,35 @@ def test_an_existing_store_keeps_its_mode(tmp_path: Path) -> None:
         assert mode(db) == 0o640
     finally:
         app.close()
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0,
+                    reason="needs root to act as another local user")
+def test_another_local_user_cannot_read_the_store(umask: int) -> None:
+    """The attack itself: a local user (`nobody`) in a world-readable directory tries to read
+    the ledger, its WAL and its shared memory while a writer has them open: refused."""
+    directory = Path(tempfile.mkdtemp(prefix="fl-perm-", dir="/tmp"))
+    directory.chmod(0o755)  # the directory does not protect the files: their mode must
+    db = directory / "ledger.db"
+    app = FundLedger(store_env(f"sqlite:///{db}"))  # holds the WAL open while others write
+    try:
+        CliRunner().invoke(cli, ["--db", f"sqlite:///{db}", "init", "--total", "100000000",
+                                 "--date", "2020-03-01", *PROV], catch_exceptions=False)
+        paths = [db, Path(f"{db}-wal"), Path(f"{db}-shm")]
+        assert all(p.exists() for p in paths)
+        probe = ('for p; do if head -c1 "$p" >/dev/null 2>&1; then echo READ; '
+                 'else echo DENIED; fi; done')
+        out = subprocess.run(["/bin/sh", "-c", probe, "sh", *map(str, paths)], check=True,
+                             capture_output=True, text=True, timeout=60, cwd="/",
+                             preexec_fn=_as_nobody).stdout.split("\n")
+        assert [line.split()[0] for line in out if line] == ["DENIED"] * 3, out
+    finally:
+        app.close()
+        shutil.rmtree(directory)
+
+
+def _as_nobody() -> None:
+    nobody = pwd.getpwnam("nobody")
+    os.setgroups([])
+    os.setgid(nobody.pw_gid)
+    os.setuid(nobody.pw_uid)
