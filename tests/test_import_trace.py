@@ -243,3 +243,30 @@ def test_cli_malformed_line_actor_is_a_usage_error(funded: str, tmp_path: Path,
     assert r.exit_code == 2 and "line 2" in r.output and "第 2 行" in r.output
     assert "Traceback" not in r.output
     assert _count(funded) == before
+
+
+def test_imported_events_verify_offline_and_a_hidden_runner_is_caught(
+    funded: str, tmp_path: Path,
+) -> None:
+    """The runner travels into the audit bundle inside the hashed data: the offline verifier
+    passes the honest bundle; after an attacker rewrites who ran the import in the store, the
+    exported bundle fails offline (exit 1) and so does `verify`."""
+    from tests.audit.test_cli_audit import offline
+
+    path = _write(tmp_path / "in.jsonl", [_project(), _named(_disbursement("D1"), OTHER_OFFICER)])
+    assert run(funded, "import", str(path), *CTY).exit_code == 0
+    key = tmp_path / "log.key"
+    vkey = run(funded, "keys", "init", "--out", str(key), "--origin", "t.test/log").stdout.strip()
+    assert run(funded, "seal", "--key", str(key)).exit_code == 0
+    assert run(funded, "export", "--out", str(tmp_path / "b")).exit_code == 0
+    lines = (tmp_path / "b" / "events.jsonl").read_text("utf-8").splitlines()
+    imported = [json.loads(x) for x in lines if "imported_by_id" in x]
+    assert [d["data"]["imported_by_id"] for d in imported] == [COUNTY_ACTOR.id] * 2
+    assert offline(str(tmp_path / "b"), "--key", vkey)[0] == 0
+    state = json.loads(read_state(funded, 4))
+    state["imported_by_id"] = OTHER_OFFICER.id  # "officer 2 imported it himself"
+    write_state(funded, 4, json.dumps(state, ensure_ascii=False).encode())
+    assert run(funded, "verify", "--key", vkey).exit_code == 1
+    assert run(funded, "export", "--out", str(tmp_path / "t")).exit_code == 0
+    code, out = offline(str(tmp_path / "t"), "--key", vkey)
+    assert code == 1 and str(STREAM) in out
