@@ -7,7 +7,7 @@ private to its owner (mode 0600) before the library opens it; SQLite gives its `
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -93,19 +93,19 @@ def store_env(url: str) -> dict[str, str]:
 def create_private_file(path: str) -> None:
     """Create `path` empty with mode 0600 unless it exists (an existing file keeps its mode).
 
-    O_EXCL: of two processes creating the store at once, one creates it, the other opens it.
-    The mode is set again after creation, whatever the umask.
+    Exclusive creation (O_EXCL): of two processes creating the store at once, one creates it,
+    the other opens it. The mode is created at most 0600 under any umask, and set to exactly
+    0600 after. (pathlib, not `os`: the domain package imports no `os`, so it reads no
+    environment.)
     """
     if not path or path == ":memory:" or path.startswith("file:"):
         return  # in-memory, or a URI the library interprets: nothing to create here
+    file = Path(path)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, SQLITE_FILE_MODE)
+        file.touch(mode=SQLITE_FILE_MODE, exist_ok=False)
     except FileExistsError:
         return
-    try:
-        os.fchmod(fd, SQLITE_FILE_MODE)
-    finally:
-        os.close(fd)
+    file.chmod(SQLITE_FILE_MODE)
 
 
 class PrivateSQLiteFactory(SQLiteFactory):
