@@ -243,13 +243,14 @@ def import_(ctx: Ctx, file: Any, actor_id: str | None, role: str | None,
         seconds = time.perf_counter() - started
     new = sum(1 for r in results if not r.replayed)
     summary = {"lines": len(items), "recorded": new, "replayed": len(results) - new,
-               "seconds": round(seconds, 3),
+               "imported_by": runner.as_fields(), "seconds": round(seconds, 3),
                "entries_per_second": round(len(items) / seconds) if seconds else None}
     if ctx.as_json:
         render.emit_json(summary)
     else:
         click.echo(f"已导入 / imported {len(items)} lines: {new} recorded, "
-                   f"{summary['replayed']} replayed, in {seconds:.2f} s")
+                   f"{summary['replayed']} replayed, in {seconds:.2f} s; 导入人 / run by "
+                   f"{runner.id} ({runner.role} {runner.scope})")
 
 
 COMMANDS = [init, admit, record, import_]

@@ -187,6 +187,7 @@ def test_cli_history_of_imported_entries_shows_the_runner(funded: str, tmp_path:
     path = _write(tmp_path / "in.jsonl", [_project(), _named(_disbursement("D1"), OTHER_OFFICER)])
     r = run(funded, "--json", "import", str(path), *CTY)
     assert r.exit_code == 0, r.output
+    assert json.loads(r.output)["imported_by"] == COUNTY_ACTOR.as_fields()
     hist = json.loads(run(funded, "--json", "history", "--county", COUNTY, "--entry", "D1").output)
     event = hist["events"][0]
     assert event["actor"] == f"{OTHER_OFFICER.id} (county)"
