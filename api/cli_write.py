@@ -21,6 +21,7 @@ from api.clikit import (
     make_actor,
 )
 from ledger.actors import Actor
+from ledger.errors import ImportFailed, LedgerError
 from ledger.money import parse_yuan
 from ledger.rules import packaged_rules, parse_rules_toml
 
@@ -171,8 +172,24 @@ def record_json(ctx: Ctx, file: Any, actor_id: str, role: str, scope: str) -> No
     _execute(ctx, payload, make_actor(actor_id, role, scope))
 
 
-def _read_lines(file: Any, default: Actor | None) -> list[tuple[dict[str, Any], Actor]]:
-    items = []
+def _line_actor(n: int, who: Any) -> Actor | None:
+    """The actor a line names in its "actor" object, or None when it names nobody."""
+    if who is None:
+        return None
+    if not isinstance(who, dict) or set(who) != {"id", "role", "scope"}:
+        fail(EXIT_USAGE, f"第 {n} 行的 actor 应为 {{\"id\", \"role\", \"scope\"}} 对象 / line "
+                         f'{n}: "actor" must be an object with exactly "id", "role", "scope"')
+    try:
+        return Actor(who["id"], who["role"], who["scope"])
+    except LedgerError as e:
+        fail(EXIT_USAGE, f"第 {n} 行的操作人无效：{e.zh} / line {n}: invalid actor: {e.en}")
+
+
+def _read_lines(file: Any) -> tuple[list[tuple[dict[str, Any], Actor | None]], list[int]]:
+    """The file's commands with the actor each names (None: the runner), and their line
+    numbers (blank lines are skipped)."""
+    items: list[tuple[dict[str, Any], Actor | None]] = []
+    numbers: list[int] = []
     for n, line in enumerate(file, start=1):
         if not line.strip():
             continue
@@ -184,12 +201,22 @@ def _read_lines(file: Any, default: Actor | None) -> list[tuple[dict[str, Any], 
             fail(EXIT_USAGE, f"第 {n} 行 JSON 无效 / line {n}: invalid JSON: {e}")
         if not isinstance(payload, dict):
             fail(EXIT_USAGE, f"第 {n} 行应为 JSON 对象 / line {n}: expected a JSON object")
-        who = payload.pop("actor", None)
-        actor = Actor(who["id"], who["role"], who["scope"]) if isinstance(who, dict) else default
-        if actor is None:
-            fail(EXIT_USAGE, f"第 {n} 行未指明操作人 / line {n} names no actor and none was given")
-        items.append((payload, actor))
-    return items
+        items.append((payload, _line_actor(n, payload.pop("actor", None))))
+        numbers.append(n)
+    return items, numbers
+
+
+def _on_line(e: ImportFailed, numbers: list[int]) -> ImportFailed:
+    """The import's refusal, naming the file's line rather than the item's rank."""
+    item = e.details.get("item")
+    if not isinstance(item, int) or not 0 < item <= len(numbers):
+        return e
+    line = numbers[item - 1]
+    cause = e.details.get("cause") or {}
+    return ImportFailed(
+        f"第 {line} 行被拒绝，整个文件未导入：{cause.get('message_zh', e.zh)}",
+        f"line {line} was rejected, so nothing in the file was imported: "
+        f"{cause.get('message_en', e.en)}", e.field, line=line, **e.details)
 
 
 @click.command("import")
@@ -200,24 +227,30 @@ def import_(ctx: Ctx, file: Any, actor_id: str | None, role: str | None,
             scope: str | None) -> None:
     """Import a JSON-lines file of entries, all or nothing. 批量导入
 
-    Each line is one command (as for `record json`), optionally with its own
-    "actor": {"id", "role", "scope"}; otherwise the --actor-id/--role/--scope given here.
+    Each line is one command (as for `record json`). The actor given here
+    (--actor-id/--role/--scope) runs the import and is recorded on every event it
+    writes; a line may name another actor of the same role within that actor's scope,
+    as "actor": {"id", "role", "scope"}, to record the entry in that actor's name.
     """
-    default = make_actor(actor_id, role, scope) if actor_id else None
     with errors_mapped(ctx):
-        items = _read_lines(file, default)
+        runner = make_actor(actor_id, role, scope)
+        items, numbers = _read_lines(file)
         started = time.perf_counter()
-        results = ctx.open().import_entries(items)
+        try:
+            results = ctx.open().import_entries(items, runner=runner)
+        except ImportFailed as e:
+            raise _on_line(e, numbers) from None
         seconds = time.perf_counter() - started
     new = sum(1 for r in results if not r.replayed)
     summary = {"lines": len(items), "recorded": new, "replayed": len(results) - new,
-               "seconds": round(seconds, 3),
+               "imported_by": runner.as_fields(), "seconds": round(seconds, 3),
                "entries_per_second": round(len(items) / seconds) if seconds else None}
     if ctx.as_json:
         render.emit_json(summary)
     else:
         click.echo(f"已导入 / imported {len(items)} lines: {new} recorded, "
-                   f"{summary['replayed']} replayed, in {seconds:.2f} s")
+                   f"{summary['replayed']} replayed, in {seconds:.2f} s; 导入人 / run by "
+                   f"{runner.id} ({runner.role} {runner.scope})")
 
 
 COMMANDS = [init, admit, record, import_]

@@ -6,8 +6,11 @@ log's (or a witness's) name.
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
+import tempfile
+from contextlib import suppress
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -32,20 +35,84 @@ class KeyFileError(OSError):
 
 
 def create_key_file(path: Path, name: str) -> Ed25519PrivateKey:
-    """Make a new Ed25519 key named `name` in a new file of mode 0600; refuse to overwrite."""
+    """Make a new Ed25519 key named `name` in a new file of mode 0600; refuse to overwrite.
+
+    The key is written to a temporary file (mode 0600) in the same directory, synced to disk,
+    then linked to `path` in one step, which fails if `path` exists: a failure at any point
+    (a full disk, say) leaves no file at `path` and no temporary file, never a partial key.
+    """
     try:
         validate_key_name(name)
     except NoteError as e:
-        raise KeyFileError(f"invalid key name: {e}") from None
+        raise KeyFileError(f"密钥名称无效 / invalid key name: {e}") from None
+    if os.path.lexists(path):
+        raise _exists(path)
     key = Ed25519PrivateKey.generate()
+    content = (format_skey(name, key) + "\n").encode("ascii")
+    directory = path.parent if str(path.parent) else Path(".")
+    tmp = ""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, KEY_FILE_MODE)
-    except FileExistsError:
-        raise KeyFileError(f"{path} exists already; a key is never overwritten") from None
-    with os.fdopen(fd, "w", encoding="ascii") as f:
-        os.fchmod(f.fileno(), KEY_FILE_MODE)  # whatever the umask
-        f.write(format_skey(name, key) + "\n")
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            os.fchmod(fd, KEY_FILE_MODE)  # mkstemp makes it 0600 already; whatever the umask
+            _write_all(fd, content)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        _publish(tmp, path)
+        _sync_directory(directory)
+    except KeyFileError:
+        raise
+    except OSError as e:
+        raise KeyFileError(
+            f"无法写入密钥文件 {path}：{e.strerror or e}；未留下任何文件 / cannot write the key "
+            f"file {path}: {e.strerror or e}; no file was left") from None
+    finally:
+        if tmp:
+            with suppress(FileNotFoundError):
+                os.unlink(tmp)
     return key
+
+
+def _exists(path: Path) -> KeyFileError:
+    return KeyFileError(f"{path} 已存在，密钥从不覆盖 / {path} exists already; a key is never "
+                        "overwritten")
+
+
+def _write_all(fd: int, content: bytes) -> None:
+    view = memoryview(content)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _publish(tmp: str, path: Path) -> None:
+    """Give the complete temporary file its final name, never replacing an existing file."""
+    try:
+        os.link(tmp, path)  # atomic, and fails if `path` exists (rename would replace it)
+    except FileExistsError:
+        raise _exists(path) from None
+    except OSError as e:
+        if e.errno not in (errno.EPERM, errno.EOPNOTSUPP, errno.EMLINK, errno.ENOSYS):
+            raise
+        # A file system without hard links: check, then rename (a narrow race, not a partial
+        # file: the rename itself is atomic).
+        if os.path.lexists(path):
+            raise _exists(path) from None
+        os.rename(tmp, path)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the new name durable (a crash after this keeps the file)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return  # not every platform opens directories; the file itself is synced
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some file systems refuse fsync on a directory; the file itself is synced
+    finally:
+        os.close(fd)
 
 
 def load_key_file(path: Path) -> tuple[str, Ed25519PrivateKey]:

@@ -17,6 +17,9 @@ ROLE_NAMES_ZH = {
 }
 _DIVISION_RE = re.compile(r"[1-9][0-9]{5}")
 ACTOR_ID_MAX_CHARS = 64
+# The fields an imported event carries besides its actor's: who ran the import. Present only
+# on events written by an import (older and directly recorded events do not have them).
+IMPORT_FIELDS = ("imported_by_id", "imported_by_role", "imported_by_scope")
 
 # command -> roles allowed to issue it. Reviewers only read; nothing here names them.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -126,3 +129,37 @@ def authorise(actor: Actor, command: str, county_code: str | None = None) -> Non
         )
     if county_code is not None:
         authorise_scope(actor, county_code)
+    if isinstance(actor, ImportedActor):  # and whoever ran the import may issue it too
+        authorise(actor.runner, command, county_code)
+
+
+@dataclass(frozen=True)
+class ImportedActor(Actor):
+    """The actor a line of an import file names, with the actor who ran the import.
+
+    Its events record both: the named actor as `actor_*`, the runner as `imported_by_*`.
+    """
+
+    runner: Actor
+
+    def as_fields(self) -> dict[str, str]:
+        runner = self.runner
+        return {**super().as_fields(), "imported_by_id": runner.id,
+                "imported_by_role": runner.role, "imported_by_scope": runner.scope}
+
+
+def delegate(runner: Actor, named: Actor | None) -> ImportedActor:
+    """The actor of one import line run by `runner` (the runner itself when the line names
+    nobody). A line may name another actor only of the runner's role, within its scope."""
+    named = named or runner
+    if named != runner and (named.role != runner.role or not covers(runner.scope, named.scope)):
+        raise NotPermitted(
+            f"导入人 {runner.id}（{ROLE_NAMES_ZH[runner.role]} {runner.scope}）不能代 "
+            f"{named.id}（{ROLE_NAMES_ZH[named.role]} {named.scope}）记账：行内指明的操作人须与"
+            "导入人同一角色、且在其范围内",
+            f"the import's runner {runner.id} ({runner.role} {runner.scope}) may not record "
+            f"entries in the name of {named.id} ({named.role} {named.scope}): a line may name "
+            "only an actor of the runner's role within the runner's scope", "actor",
+            runner=runner.id, named=named.id,
+        )
+    return ImportedActor(named.id, named.role, named.scope, runner)

@@ -22,7 +22,7 @@ from eventsourcing.application import AggregateNotFoundError, Application
 from eventsourcing.persistence import IntegrityError
 
 from ledger import fields as F
-from ledger.actors import Actor, authorise, authorise_scope, is_division_code
+from ledger.actors import Actor, authorise, authorise_scope, delegate, is_division_code
 from ledger.commands import parse_county_command
 from ledger.county import Context, CountyFund, county_stream_id
 from ledger.errors import (
@@ -316,27 +316,37 @@ class FundLedger(Application[UUID]):
 
     # ---- bulk: all-or-nothing import ------------------------------------------------------
 
-    def import_entries(self, items: list[tuple[Mapping[str, Any], Actor]]) -> list[Result]:
+    def import_entries(
+        self, items: list[tuple[Mapping[str, Any], Actor | None]], runner: Actor | None = None,
+    ) -> list[Result]:
         """Execute many county commands as one transaction: all are recorded, or none.
 
         Each item is checked against the state left by the items before it; the first
         rejection raises ImportFailed naming the item (1-based) and its rule, and nothing is
         recorded. Used to migrate a county's existing ledger, and by the demo.
+
+        With a `runner` (whoever runs the import: the CLI always gives one), every event
+        written records the runner (`imported_by_*`) besides the actor its item names (the
+        runner when it names none); an item may name another actor only of the runner's role
+        within the runner's scope (`ledger.actors.delegate`). Without one, each item is
+        recorded as its own actor's command, as `execute` would, and must name one.
         """
         for _ in range(MAX_WRITE_ATTEMPTS):
             try:
-                return self._import_once(items)
+                return self._import_once(items, runner)
             except IntegrityError:
                 continue
         raise ConcurrencyExhausted("导入时并发冲突过多，未记录任何内容",
                                    "too many concurrent writers during import; nothing recorded")
 
-    def _import_once(self, items: list[tuple[Mapping[str, Any], Actor]]) -> list[Result]:
+    def _import_once(
+        self, items: list[tuple[Mapping[str, Any], Actor | None]], runner: Actor | None,
+    ) -> list[Result]:
         funds: dict[UUID, CountyFund] = {}
         results: list[Result] = []
         try:
             for n, (payload, actor) in enumerate(items, start=1):
-                results.append(self._import_one(n, dict(payload), actor, funds))
+                results.append(self._import_one(n, dict(payload), actor, runner, funds))
             recordings = self.save(*funds.values()) if funds else []
         finally:
             for stream_id in funds:
@@ -349,12 +359,17 @@ class FundLedger(Application[UUID]):
         ]
 
     def _import_one(
-        self, n: int, payload: dict[str, Any], actor: Actor, funds: dict[UUID, CountyFund]
+        self, n: int, payload: dict[str, Any], named: Actor | None, runner: Actor | None,
+        funds: dict[UUID, CountyFund],
     ) -> Result:
         try:
+            actor = delegate(runner, named) if runner is not None else named
+            if actor is None:
+                raise InvalidField("未指明操作人", "the item names no actor", "actor")
             programme = F.identifier(payload.get("programme"), "programme")
             county_code = F.text(payload.get("county_code"), "county_code", max_chars=6)
             spec, entry_id, args = parse_county_command(payload)
+            authorise_scope(actor, county_code)  # before anything is said about the county
             ctx = Context(actor, self.rules(programme), self.today())
             stream_id = county_stream_id(programme, county_code)
             fund = funds.get(stream_id)

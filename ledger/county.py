@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypedDict
 from uuid import UUID, uuid5
 
 from ledger import errors as E
-from ledger.actors import Actor, authorise
+from ledger.actors import IMPORT_FIELDS, Actor, authorise
 from ledger.chain import content_fingerprint
 from ledger.dated import lowest_from, move
 from ledger.events import ChainedAggregate, ChainedCreated, ChainedEvent, event_data, event_type
@@ -79,12 +79,13 @@ class _Entered(ChainedEvent):
 
     entry_id: str
     # Fields the ledger derives from its state (not given by the client): a replay is judged
-    # on the client's content only, so these stay out of the fingerprint.
+    # on the client's content only, so these stay out of the fingerprint. So does who ran an
+    # import: the same line imported again by another officer is a replay.
     DERIVED: ClassVar[frozenset[str]] = frozenset()
 
     @classmethod
     def fingerprint(cls, data: dict[str, Any]) -> str:
-        given = {k: v for k, v in data.items() if k not in cls.DERIVED}
+        given = {k: v for k, v in data.items() if k not in cls.DERIVED and k not in IMPORT_FIELDS}
         return content_fingerprint(event_type(cls), given)
 
     def remember(self, agg: Any, kind: str, amount_fen: int = 0, project: str = "") -> None:

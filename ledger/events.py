@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from eventsourcing.domain import Aggregate
 
-from ledger.actors import Actor
+from ledger.actors import IMPORT_FIELDS, Actor
 from ledger.chain import (
     GENESIS_HASH,
     NON_DATA_FIELDS,
@@ -103,6 +103,12 @@ class ChainedAggregate(Aggregate):
             str(self.id), self.version + 1, event_type(event_class), format_timestamp(ts),
             self.head_hash, data,
         )
+        # Fields only some events carry (who ran an import) are not constructor fields: they
+        # are set on the event before it is stored, and hashed like every other domain field.
+        extra = {k: data.pop(k) for k in IMPORT_FIELDS if k in data}
         self.trigger_event(
             event_class, timestamp=ts, prev_hash=self.head_hash, event_hash=h, **data
         )
+        event = self.pending_events[-1]
+        for key, value in extra.items():
+            object.__setattr__(event, key, value)

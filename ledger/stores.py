@@ -1,11 +1,17 @@
 """Choosing the event store by one URL: `sqlite:///path` (the embedded default) or
 `postgresql://user[:password]@host[:port]/dbname[?create_tables=no]` (`no` for a role that
-may not create tables: the owner creates them once). Pure: it maps a URL to the settings the
-event-store library reads; it does not read the environment."""
+may not create tables: the owner creates them once). It maps a URL to the settings the
+event-store library reads; it does not read the environment. A new SQLite file is created
+private to its owner (mode 0600) before the library opens it; SQLite gives its `-wal` and
+`-shm` files the database file's mode."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlparse
+
+from eventsourcing.sqlite import SQLiteFactory
 
 from ledger.errors import InvalidField
 
@@ -13,6 +19,7 @@ DEFAULT_URL = "sqlite:///ledger.db"
 POSTGRES_POOL_SIZE = 8
 POSTGRES_CONNECT_TIMEOUT_S = 5
 SQLITE_LOCK_TIMEOUT_S = 30
+SQLITE_FILE_MODE = 0o600  # the ledger, its read models and its Merkle log: owner only
 # PostgreSQL: refuse UPDATE, DELETE and TRUNCATE on the events table, for every role that does
 # not own the database's triggers. Installed when the ledger starts.
 APPEND_ONLY_SQL = """
@@ -49,7 +56,7 @@ def store_env(url: str) -> dict[str, str]:
                 f"invalid SQLite URL {url} (expected sqlite:///path)", "db",
             )
         return {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "PERSISTENCE_MODULE": "ledger.stores:PrivateSQLiteFactory",
             "SQLITE_DBNAME": path,
             "SQLITE_LOCK_TIMEOUT": str(SQLITE_LOCK_TIMEOUT_S),
         }
@@ -81,3 +88,30 @@ def store_env(url: str) -> dict[str, str]:
         f"不支持的存储地址 {url}：应为 sqlite:///… 或 postgresql://…",
         f"unsupported store URL {url}: expected sqlite:///... or postgresql://...", "db",
     )
+
+
+def create_private_file(path: str) -> None:
+    """Create `path` empty with mode 0600 unless it exists (an existing file keeps its mode).
+
+    Exclusive creation (O_EXCL): of two processes creating the store at once, one creates it,
+    the other opens it. The mode is created at most 0600 under any umask, and set to exactly
+    0600 after. (pathlib, not `os`: the domain package imports no `os`, so it reads no
+    environment.)
+    """
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return  # in-memory, or a URI the library interprets: nothing to create here
+    file = Path(path)
+    try:
+        file.touch(mode=SQLITE_FILE_MODE, exist_ok=False)
+    except FileExistsError:
+        return
+    file.chmod(SQLITE_FILE_MODE)
+
+
+class PrivateSQLiteFactory(SQLiteFactory):
+    """eventsourcing's SQLite store, with a new database file created private (mode 0600)
+    before any connection opens it: SQLite would create it 0644 under the usual umask."""
+
+    def __init__(self, env: Any) -> None:
+        super().__init__(env)  # builds the connection pool; connects on first use only
+        create_private_file(self.datastore.pool.db_name)
