@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import time
-from pathlib import Path
 from typing import Any
 
 import click
 
-from api import render
+from api import filein, render
 from api.clikit import (
     DEFAULT_PROGRAMME,
     EXIT_USAGE,
@@ -20,11 +17,10 @@ from api.clikit import (
     fail,
     make_actor,
 )
+from ledger import fields as F
 from ledger.actors import Actor
 from ledger.money import parse_yuan
 from ledger.rules import packaged_rules, parse_rules_toml
-
-IMPORT_LINES_MAX = 1_000_000
 
 
 @click.command()
@@ -39,12 +35,14 @@ def init(ctx: Ctx, programme: str, rules_file: str | None, total: str, day: str 
          actor_id: str | None, role: str | None, scope: str | None) -> None:
     """Create the store and open a programme under its rules (province). 开设项目"""
     with errors_mapped(ctx):
-        rules = (parse_rules_toml(Path(rules_file).read_text("utf-8")) if rules_file
+        rules = (parse_rules_toml(filein.read_text_file(rules_file)) if rules_file
                  else packaged_rules(programme))
+        when = F.date(day) if day else None
+        total_fen = parse_yuan(total, "total")
+        actor = make_actor(actor_id, role, scope)
         app = ctx.open(must_exist=False)
-        when = dt.date.fromisoformat(day) if day else app.today()
-        render.result(app.open_programme(rules, parse_yuan(total, "total"),
-                                         make_actor(actor_id, role, scope), when), ctx.as_json)
+        render.result(app.open_programme(rules, total_fen, actor, when or app.today()),
+                      ctx.as_json)
 
 
 @click.command()
@@ -60,9 +58,10 @@ def admit(ctx: Ctx, programme: str, county: str, name: str, allocation: str, doc
           day: str, actor_id: str | None, role: str | None, scope: str | None) -> None:
     """Admit a county with its allocation (province). 纳入示范县"""
     with errors_mapped(ctx):
-        result = ctx.open().admit_county(
-            programme, county, name, parse_yuan(allocation, "allocation"), document_no,
-            make_actor(actor_id, role, scope), dt.date.fromisoformat(day))
+        allocation_fen, when = parse_yuan(allocation, "allocation"), F.date(day)
+        actor = make_actor(actor_id, role, scope)
+        result = ctx.open().admit_county(programme, county, name, allocation_fen, document_no,
+                                         actor, when)
         render.result(result, ctx.as_json)
 
 
@@ -157,35 +156,21 @@ def reversal(actor_id: str, role: str, scope: str, **fields: Any) -> None:
 
 
 @record.command("json")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @actor_options
 @click.pass_obj
-def record_json(ctx: Ctx, file: Any, actor_id: str, role: str, scope: str) -> None:
+def record_json(ctx: Ctx, file: str, actor_id: str, role: str, scope: str) -> None:
     """Any county command as one JSON object (see docs/commands.md)."""
-    try:
-        payload = json.load(file)
-    except json.JSONDecodeError as e:
-        fail(EXIT_USAGE, f"JSON 无效 / invalid JSON: {e}")
-    if not isinstance(payload, dict):
-        fail(EXIT_USAGE, "应为一个 JSON 对象 / expected one JSON object")
+    with errors_mapped(ctx):
+        payload = filein.read_command_file(file)
     _execute(ctx, payload, make_actor(actor_id, role, scope))
 
 
-def _read_lines(file: Any, default: Actor | None) -> list[tuple[dict[str, Any], Actor]]:
+def _read_lines(file: str, default: Actor | None) -> list[tuple[dict[str, Any], Actor]]:
     items = []
-    for n, line in enumerate(file, start=1):
-        if not line.strip():
-            continue
-        if n > IMPORT_LINES_MAX:
-            fail(EXIT_USAGE, f"文件超过 {IMPORT_LINES_MAX} 行 / more than {IMPORT_LINES_MAX} lines")
-        try:
-            payload = json.loads(line)
-        except json.JSONDecodeError as e:
-            fail(EXIT_USAGE, f"第 {n} 行 JSON 无效 / line {n}: invalid JSON: {e}")
-        if not isinstance(payload, dict):
-            fail(EXIT_USAGE, f"第 {n} 行应为 JSON 对象 / line {n}: expected a JSON object")
+    for n, payload in filein.import_lines(file):
         who = payload.pop("actor", None)
-        actor = Actor(who["id"], who["role"], who["scope"]) if isinstance(who, dict) else default
+        actor = filein.line_actor(who, n) if who is not None else default
         if actor is None:
             fail(EXIT_USAGE, f"第 {n} 行未指明操作人 / line {n} names no actor and none was given")
         items.append((payload, actor))
@@ -193,10 +178,10 @@ def _read_lines(file: Any, default: Actor | None) -> list[tuple[dict[str, Any], 
 
 
 @click.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @actor_options
 @click.pass_obj
-def import_(ctx: Ctx, file: Any, actor_id: str | None, role: str | None,
+def import_(ctx: Ctx, file: str, actor_id: str | None, role: str | None,
             scope: str | None) -> None:
     """Import a JSON-lines file of entries, all or nothing. 批量导入
 
