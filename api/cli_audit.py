@@ -49,7 +49,7 @@ def audit_errors(ctx: Ctx) -> Iterator[LogDB]:
 def _fail(ctx: Ctx, code: int, kind: str, message: str) -> NoReturn:
     if ctx.as_json:
         render.emit_json({"error": {"kind": kind, "message": message}})
-    fail(code, message if kind != "refused" else f"拒绝 / refused: {message}")
+    fail(code, f"拒绝 / refused: {message}" if kind == "refused" else f"错误 / error: {message}")
 
 
 def _key(path: str | None) -> Any:

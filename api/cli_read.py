@@ -11,10 +11,22 @@ from typing import Any
 import click
 
 from api import render
-from api.clikit import DEFAULT_PROGRAMME, EXIT_OK, EXIT_RULE, EXIT_USAGE, Ctx, errors_mapped, fail
+from api.clikit import (
+    DEFAULT_PROGRAMME,
+    EXIT_OK,
+    EXIT_RULE,
+    EXIT_USAGE,
+    STORE_ERRORS,
+    Ctx,
+    errors_mapped,
+    fail,
+    one_line,
+)
 from audit.chains import iter_rows, verify_chains
+from audit.errors import AuditError
 from ledger.chain import format_timestamp
 from ledger.county import county_stream_id
+from ledger.errors import LedgerError
 from ledger.events import event_data
 from ledger.programme import programme_stream_id
 from ledger.stores import store_env
@@ -124,10 +136,8 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
         if reconcile:
             for finding in _reconcile(ctx):
                 log.findings.add(finding)
-    except SystemExit:
-        raise
-    except Exception as e:
-        fail(EXIT_USAGE, f"无法读取账本 / cannot read the ledger: {e}")
+    except (AuditError, LedgerError, ValueError, OSError, *STORE_ERRORS) as e:
+        fail(EXIT_USAGE, f"无法读取账本 / cannot read the ledger: {one_line(e)}")
     seconds = time.perf_counter() - started
     intact = report.intact and not log.findings
     doc = {"intact": intact, "events": report.events, "streams": report.streams,
@@ -153,11 +163,11 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
             click.echo(f"对账不一致 / NOT RECONCILED ({log.findings.count} differences; the "
                        f"events and the log are intact): first at {first}", err=True)
         else:
-            click.echo(f"已被篡改 / BROKEN: first at {first}", err=True)
+            render.echo(f"已被篡改 / BROKEN: first at {first}", err=True)
         rest = [f.describe() for f in report.findings] + \
             [f.describe() for f in log.findings.items]
         for line in rest[1:10]:
-            click.echo(f"  also: {line}", err=True)
+            render.echo(f"  also: {line}", err=True)
     sys.exit(EXIT_OK if intact else EXIT_RULE)
 
 
@@ -197,8 +207,8 @@ def _print_log(log: Any) -> None:
                    f"{log.checkpoints} checkpoints in all, each matching the recomputed tree")
         for c in latest["cosignatures"]:
             when = dt.datetime.fromtimestamp(c["timestamp"], dt.UTC).strftime("%Y-%m-%d %H:%M")
-            click.echo(f"  cosigned by {'trusted witness ' if c['trusted'] else ''}"
-                       f"{c['witness']} at {when} UTC")
+            render.echo(f"  cosigned by {'trusted witness ' if c['trusted'] else ''}"
+                        f"{c['witness']} at {when} UTC")
         if log.leaves > latest["size"]:
             click.echo(f"  {log.leaves - latest['size']} leaves not yet in a signed checkpoint")
     if log.held is not None:

@@ -38,6 +38,8 @@ CAUSE_SHOWN_MAX_CHARS = 200
 # What a store error's text says, and how it is told (first match wins).
 _STORE_CAUSES = (
     (("disk is full", "no space left"), "存储空间已满", "the disk is full"),
+    (("disk i/o error",), "磁盘读写错误（磁盘可能已满或损坏）",
+     "disk I/O error (the disk may be full or failing)"),
     (("readonly", "read-only"), "存储只读（文件或目录不可写）",
      "the store is read-only (its file or directory cannot be written)"),
     (("couldn't get a connection", "connection refused", "connection failed",
@@ -61,9 +63,13 @@ class Ctx:
             fail(EXIT_USAGE, f"账本文件不存在 / no ledger at {path}: run `fundledger init` or "
                              "`fundledger demo` first, or give --db")
         try:
-            return FundLedger(env)
+            app = FundLedger(env)
         except STORE_ERRORS as e:
             raise store_unavailable(e) from None
+        click_ctx = click.get_current_context(silent=True)
+        if click_ctx is not None:  # closed when the command ends, not by the garbage collector
+            click_ctx.call_on_close(app.close)
+        return app
 
 
 def fail(code: int, message: str) -> NoReturn:
