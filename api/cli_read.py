@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from api import render
+from api import filein, render
 from api.clikit import (
     DEFAULT_PROGRAMME,
     EXIT_OK,
@@ -70,7 +70,8 @@ def history(ctx: Ctx, programme: str, county: str | None, project: str | None,
             entry: str | None) -> None:
     """Every event of a county, a project or an entry: actor, dates, hash, prev_hash. 历史"""
     if (project or entry) and not county:
-        raise click.UsageError("--project and --entry need --county")
+        raise click.UsageError("--project 与 --entry 须与 --county 同用 / --project and --entry "
+                               "need --county")
     with errors_mapped(ctx):
         app = ctx.open()
         if county:
@@ -127,10 +128,11 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
     from audit.verify import verify_store
 
     started = time.perf_counter()
+    held_text = filein.read_held_file(since_file) if since_file else None
     try:
         trusted = [parse_vkey(k.strip()) for k in keys]
         trusted_witnesses = [parse_vkey(w.strip()) for w in witnesses]
-        held = read_held(Path(since_file).read_text("utf-8")) if since_file else None
+        held = read_held(held_text) if held_text is not None else None
         with LogDB(ctx.db) as db:
             report, log = verify_store(db, trusted, trusted_witnesses, held)
         if reconcile:

@@ -13,10 +13,17 @@ import click
 
 from ledger.actors import Actor
 from ledger.errors import InputMalformed, InvalidField, LedgerError
-from ledger.jsonin import JSON_COMMAND_BYTES_MAX, JSON_LINE_BYTES_MAX, decode, parse_command
+from ledger.jsonin import (
+    JSON_COMMAND_BYTES_MAX,
+    JSON_LINE_BYTES_MAX,
+    decode,
+    parse_command,
+    parse_json,
+)
 
 IMPORT_LINES_MAX = 1_000_000
 RULES_FILE_BYTES_MAX = 256 << 10
+HELD_FILE_BYTES_MAX = 1 << 20  # a signed note or a receipt (a few KB)
 ACTOR_KEYS = frozenset({"id", "role", "scope"})
 
 
@@ -41,6 +48,16 @@ def read_command_file(path: str) -> dict[str, Any]:
 def read_text_file(path: str, max_bytes: int = RULES_FILE_BYTES_MAX) -> str:
     """A UTF-8 text file (the rules) of bounded size."""
     return decode(_read_bounded(path, max_bytes), ("文件", "the file"), max_bytes)
+
+
+def read_held_file(path: str) -> str:
+    """A checkpoint held outside (`verify --since`): a signed note, or a receipt's JSON, which
+    is held to the same JSON rules as a command (no duplicate keys, bounded depth)."""
+    text = decode(_read_bounded(path, HELD_FILE_BYTES_MAX), ("文件", "the file"),
+                  HELD_FILE_BYTES_MAX)
+    if text.lstrip().startswith("{"):
+        parse_json(text, ("文件", "the file"))
+    return text
 
 
 def import_lines(path: str) -> Iterator[tuple[int, dict[str, Any]]]:

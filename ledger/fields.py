@@ -78,6 +78,8 @@ def char_check(ch: str) -> str | None:
 
 def forbidden_char(value: str) -> tuple[int, str, str] | None:
     """The first refused character of a string: (1-based position, character, check)."""
+    if _SUSPECT_RE.search(value) is None:  # the common case: ASCII and common CJK only
+        return None
     for match in _SUSPECT_RE.finditer(value):
         check = char_check(match.group())
         if check is not None:

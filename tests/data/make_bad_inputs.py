@@ -253,6 +253,11 @@ def cases() -> list[dict[str, Any]]:
     add("history_project_without_county", ["history", "--project", "P1"], 2)
     add("proof_without_leaf_or_from", ["proof"], 2)
     add("proof_leaf_huge", ["proof", "--leaf", {"t": "9", "n": 40}], 2)
+    add("verify_since_duplicate_key", ["verify", "--since", "{file}"], 2, "INPUT_MALFORMED",
+        file=text_file('{"checkpoint": "a", "checkpoint": "b"}'))
+    add("verify_since_utf16", ["verify", "--since", "{file}"], 2, "INPUT_MALFORMED",
+        file=[{"b64": b64("fundledger.local/log\n1\n".encode("utf-16")), "n": 1}])
+    add("verify_since_missing_file", ["verify", "--since", "{tmp}/none.note"], 2)
     add("init_rules_missing_file", [*TEMPLATES["init"], "--rules", "{tmp}/none.toml"], 2)
     add("init_rules_utf16", [*TEMPLATES["init"], "--rules", "{file}"], 2, "INPUT_MALFORMED",
         file=[{"b64": b64("programme = 'x'\n".encode("utf-16")), "n": 1}])
