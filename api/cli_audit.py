@@ -49,7 +49,7 @@ def audit_errors(ctx: Ctx) -> Iterator[LogDB]:
 def _fail(ctx: Ctx, code: int, kind: str, message: str) -> NoReturn:
     if ctx.as_json:
         render.emit_json({"error": {"kind": kind, "message": message}})
-    fail(code, message if kind != "refused" else f"拒绝 / refused: {message}")
+    fail(code, f"拒绝 / refused: {message}" if kind == "refused" else f"错误 / error: {message}")
 
 
 def _key(path: str | None) -> Any:
@@ -290,7 +290,8 @@ def receipt(ctx: Ctx, entry: str | None, programme: str, county: str | None, lea
     from audit.receipts import receipt as make
 
     if leaf is None and not (entry and county):
-        raise click.UsageError("give ENTRY with --county, or --leaf N")
+        raise click.UsageError("请给出 ENTRY 与 --county，或 --leaf N / give ENTRY with --county, "
+                               "or --leaf N")
     with audit_errors(ctx) as db:
         doc = make(db, programme, county, entry, leaf)
         text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
@@ -313,7 +314,8 @@ def proof(ctx: Ctx, leaf: int | None, old_size: int | None, size: int | None) ->
     from audit.formats import b64_list
 
     if (leaf is None) == (old_size is None):
-        raise click.UsageError("give exactly one of --leaf N and --from SIZE")
+        raise click.UsageError("--leaf N 与 --from SIZE 须且只须给出其一 / give exactly one of "
+                               "--leaf N and --from SIZE")
     with audit_errors(ctx) as db, db.snapshot() as cur:
         latest = log.latest_checkpoint(cur) if db.has_log(cur) else None
         n = size if size is not None else (latest.size if latest else 0)
@@ -363,7 +365,8 @@ def export(ctx: Ctx, out: str, programme: str | None, county: str | None,
     try:
         day = dt.date.fromisoformat(until) if until else None
     except ValueError:
-        raise click.BadParameter("expected YYYY-MM-DD", param_hint="--until") from None
+        raise click.BadParameter("应为 YYYY-MM-DD 日期 / expected YYYY-MM-DD",
+                                 param_hint="--until") from None
     started = time.perf_counter()
     with audit_errors(ctx) as db:
         views = Views(ctx.open())  # statements.json: the statements as the ledger reports them

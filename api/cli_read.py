@@ -10,11 +10,23 @@ from typing import Any
 
 import click
 
-from api import render
-from api.clikit import DEFAULT_PROGRAMME, EXIT_OK, EXIT_RULE, EXIT_USAGE, Ctx, errors_mapped, fail
+from api import filein, render
+from api.clikit import (
+    DEFAULT_PROGRAMME,
+    EXIT_OK,
+    EXIT_RULE,
+    EXIT_USAGE,
+    STORE_ERRORS,
+    Ctx,
+    errors_mapped,
+    fail,
+    one_line,
+)
 from audit.chains import iter_rows, verify_chains
+from audit.errors import AuditError
 from ledger.chain import format_timestamp
 from ledger.county import county_stream_id
+from ledger.errors import LedgerError
 from ledger.events import event_data
 from ledger.programme import programme_stream_id
 from ledger.stores import store_env
@@ -60,7 +72,8 @@ def history(ctx: Ctx, programme: str, county: str | None, project: str | None,
             entry: str | None) -> None:
     """Every event of a county, a project or an entry: actor, dates, hash, prev_hash. 历史"""
     if (project or entry) and not county:
-        raise click.UsageError("--project and --entry need --county")
+        raise click.UsageError("--project 与 --entry 须与 --county 同用 / --project and --entry "
+                               "need --county")
     with errors_mapped(ctx):
         app = ctx.open()
         if county:
@@ -119,19 +132,18 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
     from audit.verify import verify_store
 
     started = time.perf_counter()
+    held_text = filein.read_held_file(since_file) if since_file else None
     try:
         trusted = [parse_vkey(k.strip()) for k in keys]
         trusted_witnesses = [parse_vkey(w.strip()) for w in witnesses]
-        held = read_held(Path(since_file).read_text("utf-8")) if since_file else None
+        held = read_held(held_text) if held_text is not None else None
         with LogDB(ctx.db) as db:
             report, log = verify_store(db, trusted, trusted_witnesses, held)
         if reconcile:
             for finding in _reconcile(ctx):
                 log.findings.add(finding)
-    except SystemExit:
-        raise
-    except Exception as e:
-        fail(EXIT_USAGE, f"无法读取账本 / cannot read the ledger: {e}")
+    except (AuditError, LedgerError, ValueError, OSError, *STORE_ERRORS) as e:
+        fail(EXIT_USAGE, f"无法读取账本 / cannot read the ledger: {one_line(e)}")
     seconds = time.perf_counter() - started
     intact = report.intact and not log.findings
     doc = {"intact": intact, "events": report.events, "streams": report.streams,
@@ -157,11 +169,11 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
             click.echo(f"对账不一致 / NOT RECONCILED ({log.findings.count} differences; the "
                        f"events and the log are intact): first at {first}", err=True)
         else:
-            click.echo(f"已被篡改 / BROKEN: first at {first}", err=True)
+            render.echo(f"已被篡改 / BROKEN: first at {first}", err=True)
         rest = [f.describe() for f in report.findings] + \
             [f.describe() for f in log.findings.items]
         for line in rest[1:10]:
-            click.echo(f"  also: {line}", err=True)
+            render.echo(f"  also: {line}", err=True)
     sys.exit(EXIT_OK if intact else EXIT_RULE)
 
 
@@ -201,8 +213,8 @@ def _print_log(log: Any) -> None:
                    f"{log.checkpoints} checkpoints in all, each matching the recomputed tree")
         for c in latest["cosignatures"]:
             when = dt.datetime.fromtimestamp(c["timestamp"], dt.UTC).strftime("%Y-%m-%d %H:%M")
-            click.echo(f"  cosigned by {'trusted witness ' if c['trusted'] else ''}"
-                       f"{c['witness']} at {when} UTC")
+            render.echo(f"  cosigned by {'trusted witness ' if c['trusted'] else ''}"
+                        f"{c['witness']} at {when} UTC")
         if log.leaves > latest["size"]:
             click.echo(f"  {log.leaves - latest['size']} leaves not yet in a signed checkpoint")
     if log.held is not None:

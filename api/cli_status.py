@@ -96,7 +96,7 @@ def status(ctx: Ctx, programme: str, year: int | None, as_of: str | None,
 
 def _print_status(s: CountyStatus, projects: bool) -> None:
     when = ", ".join(f"{k} ≤ {v}" for k, v in s.as_of.items() if v is not None) or "当前 current"
-    click.echo(f"{s.county_name}（{s.county_code}，市 {s.city_code}）项目 {s.programme}；"
+    render.echo(f"{s.county_name}（{s.county_code}，市 {s.city_code}）项目 {s.programme}；"
                f"截至 as of: {when}；判定日 judged on {s.judged_on}；视图位置 position "
                f"{s.position}" + (f"；年度 {s.year}" if s.year else ""))
     m = s.money
@@ -200,7 +200,8 @@ def summary(ctx: Ctx, programme: str, year: int | None, as_of: str | None,
 
 def _print_summary(s: Summary) -> None:
     when = ", ".join(f"{k} ≤ {v}" for k, v in s.as_of.items() if v is not None) or "当前 current"
-    click.echo(f"项目 {s.programme} 汇总；截至 {when}；判定日 {s.judged_on}；视图位置 {s.position}")
+    render.echo(f"项目 {s.programme} 汇总；截至 {when}；判定日 {s.judged_on}；"
+                f"视图位置 {s.position}")
     render.table("各县 counties (元)", [
         "县代码", "县", "市", "分配额", "已下达", "拨付净额", "可用资金", "收回", "预算比例",
         "实际比例", "执行率（按年）", "月报 按时/逾期/未报", "验收"],

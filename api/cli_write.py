@@ -2,30 +2,24 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import json
 import time
-from pathlib import Path
 from typing import Any
 
 import click
 
-from api import render
+from api import filein, render
 from api.clikit import (
     DEFAULT_PROGRAMME,
-    EXIT_USAGE,
     Ctx,
     actor_options,
     errors_mapped,
-    fail,
     make_actor,
 )
+from ledger import fields as F
 from ledger.actors import Actor
-from ledger.errors import ImportFailed, LedgerError
+from ledger.errors import ImportFailed
 from ledger.money import parse_yuan
 from ledger.rules import packaged_rules, parse_rules_toml
-
-IMPORT_LINES_MAX = 1_000_000
 
 
 @click.command()
@@ -40,12 +34,14 @@ def init(ctx: Ctx, programme: str, rules_file: str | None, total: str, day: str 
          actor_id: str | None, role: str | None, scope: str | None) -> None:
     """Create the store and open a programme under its rules (province). 开设项目"""
     with errors_mapped(ctx):
-        rules = (parse_rules_toml(Path(rules_file).read_text("utf-8")) if rules_file
+        rules = (parse_rules_toml(filein.read_text_file(rules_file)) if rules_file
                  else packaged_rules(programme))
+        when = F.date(day) if day else None
+        total_fen = parse_yuan(total, "total")
+        actor = make_actor(actor_id, role, scope)
         app = ctx.open(must_exist=False)
-        when = dt.date.fromisoformat(day) if day else app.today()
-        render.result(app.open_programme(rules, parse_yuan(total, "total"),
-                                         make_actor(actor_id, role, scope), when), ctx.as_json)
+        render.result(app.open_programme(rules, total_fen, actor, when or app.today()),
+                      ctx.as_json)
 
 
 @click.command()
@@ -61,9 +57,10 @@ def admit(ctx: Ctx, programme: str, county: str, name: str, allocation: str, doc
           day: str, actor_id: str | None, role: str | None, scope: str | None) -> None:
     """Admit a county with its allocation (province). 纳入示范县"""
     with errors_mapped(ctx):
-        result = ctx.open().admit_county(
-            programme, county, name, parse_yuan(allocation, "allocation"), document_no,
-            make_actor(actor_id, role, scope), dt.date.fromisoformat(day))
+        allocation_fen, when = parse_yuan(allocation, "allocation"), F.date(day)
+        actor = make_actor(actor_id, role, scope)
+        result = ctx.open().admit_county(programme, county, name, allocation_fen, document_no,
+                                         actor, when)
         render.result(result, ctx.as_json)
 
 
@@ -158,50 +155,24 @@ def reversal(actor_id: str, role: str, scope: str, **fields: Any) -> None:
 
 
 @record.command("json")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @actor_options
 @click.pass_obj
-def record_json(ctx: Ctx, file: Any, actor_id: str, role: str, scope: str) -> None:
+def record_json(ctx: Ctx, file: str, actor_id: str, role: str, scope: str) -> None:
     """Any county command as one JSON object (see docs/commands.md)."""
-    try:
-        payload = json.load(file)
-    except json.JSONDecodeError as e:
-        fail(EXIT_USAGE, f"JSON 无效 / invalid JSON: {e}")
-    if not isinstance(payload, dict):
-        fail(EXIT_USAGE, "应为一个 JSON 对象 / expected one JSON object")
+    with errors_mapped(ctx):
+        payload = filein.read_command_file(file)
     _execute(ctx, payload, make_actor(actor_id, role, scope))
 
 
-def _line_actor(n: int, who: Any) -> Actor | None:
-    """The actor a line names in its "actor" object, or None when it names nobody."""
-    if who is None:
-        return None
-    if not isinstance(who, dict) or set(who) != {"id", "role", "scope"}:
-        fail(EXIT_USAGE, f"第 {n} 行的 actor 应为 {{\"id\", \"role\", \"scope\"}} 对象 / line "
-                         f'{n}: "actor" must be an object with exactly "id", "role", "scope"')
-    try:
-        return Actor(who["id"], who["role"], who["scope"])
-    except LedgerError as e:
-        fail(EXIT_USAGE, f"第 {n} 行的操作人无效：{e.zh} / line {n}: invalid actor: {e.en}")
-
-
-def _read_lines(file: Any) -> tuple[list[tuple[dict[str, Any], Actor | None]], list[int]]:
+def _read_lines(file: str) -> tuple[list[tuple[dict[str, Any], Actor | None]], list[int]]:
     """The file's commands with the actor each names (None: the runner), and their line
-    numbers (blank lines are skipped)."""
+    numbers (blank lines are skipped), read under the strict JSON rules of `api.filein`."""
     items: list[tuple[dict[str, Any], Actor | None]] = []
     numbers: list[int] = []
-    for n, line in enumerate(file, start=1):
-        if not line.strip():
-            continue
-        if n > IMPORT_LINES_MAX:
-            fail(EXIT_USAGE, f"文件超过 {IMPORT_LINES_MAX} 行 / more than {IMPORT_LINES_MAX} lines")
-        try:
-            payload = json.loads(line)
-        except json.JSONDecodeError as e:
-            fail(EXIT_USAGE, f"第 {n} 行 JSON 无效 / line {n}: invalid JSON: {e}")
-        if not isinstance(payload, dict):
-            fail(EXIT_USAGE, f"第 {n} 行应为 JSON 对象 / line {n}: expected a JSON object")
-        items.append((payload, _line_actor(n, payload.pop("actor", None))))
+    for n, payload in filein.import_lines(file):
+        who = payload.pop("actor", None)
+        items.append((payload, filein.line_actor(who, n) if who is not None else None))
         numbers.append(n)
     return items, numbers
 
@@ -220,10 +191,10 @@ def _on_line(e: ImportFailed, numbers: list[int]) -> ImportFailed:
 
 
 @click.command("import")
-@click.argument("file", type=click.File("r", encoding="utf-8"))
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, allow_dash=True))
 @actor_options
 @click.pass_obj
-def import_(ctx: Ctx, file: Any, actor_id: str | None, role: str | None,
+def import_(ctx: Ctx, file: str, actor_id: str | None, role: str | None,
             scope: str | None) -> None:
     """Import a JSON-lines file of entries, all or nothing. 批量导入
 

@@ -14,3 +14,6 @@ ENV_SCOPE = "LEDGER_SCOPE"
 
 def default_db_url() -> str:
     return os.environ.get(ENV_DB) or DEFAULT_URL
+
+# Every variable the command line reads (api.cli refuses values that are not UTF-8).
+ENV_NAMES = (ENV_DB, ENV_ACTOR_ID, ENV_ROLE, ENV_SCOPE, "LEDGER_LOG_KEY")

@@ -1,15 +1,24 @@
-"""Output for people (rich tables, Chinese labels first) and for machines (JSON)."""
+"""Output for people (rich tables, Chinese labels first) and for machines (JSON).
+
+What the ledger stores was typed by people, and a store can be written by others: every value
+printed for people passes `safe` (control, bidi, zero-width and other refused characters shown
+as escapes, never sent to the terminal), rich tables get plain `Text` (a `[` in a payee is not
+markup), and JSON writes those characters as \\u escapes (the same data, nothing raw).
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from typing import Any
 
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
+from ledger import fields as F
 from ledger.application import Result
 from ledger.money import format_yuan
 
@@ -27,16 +36,45 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=200)
 
 
+def safe(value: Any, keep_newlines: bool = False) -> str:
+    """A value as text that is safe to print on a terminal (see the module docstring)."""
+    return F.escape_refused(str(value), "\n" if keep_newlines else "")
+
+
+def echo(text: str, err: bool = False) -> None:
+    """Print a line (or lines) holding stored or user-given text."""
+    click.echo(safe(text, keep_newlines=True), err=err)
+
+
+# JSON text holds characters outside ASCII raw (ensure_ascii=False keeps Chinese readable);
+# these are the ones written as escapes instead. Only strings can hold them.
+_JSON_RAW_RE = re.compile("[\x7f-\x9f\u00ad\u0600-\u0605\u061c\u06dd\u070f\u180e"
+                          "\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb"
+                          "\ud800-\udfff\U000e0000-\U000e007f]")
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    units = match.group().encode("utf-16-le", "surrogatepass")
+    return "".join(f"\\u{int.from_bytes(units[i:i + 2], 'little'):04x}"
+                   for i in range(0, len(units), 2))
+
+
+def json_text(doc: Any) -> str:
+    """`doc` as indented JSON, with the characters above escaped."""
+    return _JSON_RAW_RE.sub(_json_escape,
+                            json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+
+
 def emit_json(doc: Any) -> None:
-    click.echo(json.dumps(doc, ensure_ascii=False, indent=2, default=str))
+    click.echo(json_text(doc))
 
 
 def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-    t = Table(title=title, title_justify="left")
+    t = Table(title=Text(safe(title)), title_justify="left")
     for c in columns:
-        t.add_column(c, overflow="fold")
+        t.add_column(Text(c), overflow="fold")
     for row in rows:
-        t.add_row(*(str(x) for x in row))
+        t.add_row(*(Text(safe(x)) for x in row))
     console().print(t)
 
 
@@ -51,7 +89,7 @@ def result(r: Result, as_json: bool) -> None:
     state = ("重放，未重复记录 / replayed, nothing new recorded" if r.replayed
              else "已记录 / recorded")
     click.echo(f"{KIND_ZH.get(r.kind, r.kind)} ({r.kind}) {state}")
-    click.echo(f"  county {r.county_code or '-'}  entry {r.entry_id or '-'}  stream {r.stream_id}"
-               f"  version {r.version}")
+    echo(f"  county {r.county_code or '-'}  entry {r.entry_id or '-'}  stream {r.stream_id}"
+         f"  version {r.version}")
     click.echo(f"  event hash {r.event_hash}" + (f"  log position {r.position}"
                                                  if r.position else ""))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ledger.errors import InvalidField, NotPermitted
+from ledger import fields as F
+from ledger.errors import InvalidField, InvalidText, NotPermitted
 
 ROLES = ("province", "city", "county", "auditor", "reviewer")
 ROLE_NAMES_ZH = {
@@ -16,7 +17,7 @@ ROLE_NAMES_ZH = {
     "reviewer": "问责审查",
 }
 _DIVISION_RE = re.compile(r"[1-9][0-9]{5}")
-ACTOR_ID_MAX_CHARS = 64
+ACTOR_ID_MAX_CHARS = F.ACTOR_ID_MAX_CHARS
 # The fields an imported event carries besides its actor's: who ran the import. Present only
 # on events written by an import (older and directly recorded events do not have them).
 IMPORT_FIELDS = ("imported_by_id", "imported_by_role", "imported_by_scope")
@@ -84,16 +85,20 @@ class Actor:
     scope: str
 
     def __post_init__(self) -> None:
-        if not isinstance(self.id, str) or not 0 < len(self.id) <= ACTOR_ID_MAX_CHARS:
-            raise InvalidField("操作人标识无效", "actor id must be 1..64 characters", "actor.id")
+        if F.text(self.id, "actor.id", max_chars=ACTOR_ID_MAX_CHARS) != self.id:
+            raise InvalidText("字段 actor.id 首尾不能有空格",
+                              "field actor.id must not begin or end with a space", "actor.id",
+                              check="padding")
         if self.role not in ROLES:
             raise InvalidField(
-                f"未知角色 {self.role}", f"unknown role {self.role}, expected one of {ROLES}",
+                f"未知角色 {F.shown(self.role)}，应为 {'、'.join(ROLES)} 之一",
+                f"unknown role {F.shown(self.role)}, expected one of {', '.join(ROLES)}",
                 "actor.role",
             )
         if not is_division_code(self.scope):
             raise InvalidField(
-                "操作人范围应为6位行政区划代码", "actor scope must be a 6-digit division code",
+                f"操作人范围应为6位行政区划代码（{F.shown(self.scope)}）",
+                f"actor scope must be a 6-digit division code (got {F.shown(self.scope)})",
                 "actor.scope",
             )
         level = SCOPE_LEVEL.get(self.role)

@@ -250,6 +250,9 @@ class FundLedger(Application[UUID]):
             raise InvalidField("县代码应为6位县级行政区划代码",
                                "county_code must be a 6-digit county-level division code",
                                "county_code")
+        F.identifier(programme, "programme")
+        county_name = F.text(county_name, "county_name", max_chars=F.COUNTY_NAME_MAX_CHARS)
+        document_no = F.text(document_no, "document_no", max_chars=F.DOCUMENT_NO_MAX_CHARS)
         check_amount_fen(allocation_fen, "allocation_fen")
         stream_id = programme_stream_id(programme)
 

@@ -19,6 +19,23 @@ COMMON_FIELDS = frozenset({"kind", "programme", "county_code", "entry_id", "busi
 Parsed = dict[str, Any]
 
 
+# Every text field of a county command, and its length limit in characters (ledger.fields).
+TEXT_FIELDS_MAX_CHARS: dict[str, int] = {
+    "document_no": F.DOCUMENT_NO_MAX_CHARS, "voucher_no": F.DOCUMENT_NO_MAX_CHARS,
+    "invoice_no": F.DOCUMENT_NO_MAX_CHARS, "report_no": F.DOCUMENT_NO_MAX_CHARS,
+    "name": F.NAME_MAX_CHARS, "payee": F.NAME_MAX_CHARS, "implementing_unit": F.NAME_MAX_CHARS,
+    "title": F.NAME_MAX_CHARS, "assessor": F.NAME_MAX_CHARS,
+    "responsible_person": F.PERSON_MAX_CHARS, "approver": F.PERSON_MAX_CHARS,
+    "reason": F.TEXT_MAX_CHARS, "purpose": F.TEXT_MAX_CHARS, "summary": F.SUMMARY_MAX_CHARS,
+    "category": F.CATEGORY_MAX_CHARS, "conclusion": F.CONCLUSION_MAX_CHARS,
+}
+
+
+def _t(p: dict[str, Any], name: str, required: bool = True) -> str:
+    """A text field of the payload, under its limit and the character rules of `F.text`."""
+    return F.text(p.get(name), name, required=required, max_chars=TEXT_FIELDS_MAX_CHARS[name])
+
+
 @dataclass(frozen=True)
 class CommandSpec:
     kind: str
@@ -31,24 +48,22 @@ class CommandSpec:
 
 def _appropriation(p: dict[str, Any]) -> Parsed:
     return {"batch": F.integer(p.get("batch"), "batch", 1, 9), "amount_fen": F.amount(p),
-            "document_no": F.text(p.get("document_no"), "document_no", max_chars=100)}
+            "document_no": _t(p, "document_no")}
 
 
 def _decision(p: dict[str, Any]) -> Parsed:
     return {"batch": F.integer(p.get("batch"), "batch", 1, 9),
-            "document_no": F.text(p.get("document_no"), "document_no", max_chars=100)}
+            "document_no": _t(p, "document_no")}
 
 
 def _project(p: dict[str, Any]) -> Parsed:
     return {
         "project_code": F.identifier(p.get("project_code"), "project_code"),
-        "name": F.text(p.get("name"), "name", max_chars=200),
-        "category": F.text(p.get("category"), "category", max_chars=64),
+        "name": _t(p, "name"),
+        "category": _t(p, "category"),
         "budget_fen": F.amount(p, "budget"),
-        "responsible_person": F.text(p.get("responsible_person"), "responsible_person",
-                                     max_chars=100),
-        "implementing_unit": F.text(p.get("implementing_unit"), "implementing_unit",
-                                    max_chars=200),
+        "responsible_person": _t(p, "responsible_person"),
+        "implementing_unit": _t(p, "implementing_unit"),
         "start_date": F.date(p.get("start_date"), "start_date"),
         "end_date": F.date(p.get("end_date"), "end_date"),
     }
@@ -57,39 +72,39 @@ def _project(p: dict[str, Any]) -> Parsed:
 def _adjustment(p: dict[str, Any]) -> Parsed:
     return {"project_code": F.identifier(p.get("project_code"), "project_code"),
             "new_budget_fen": F.amount(p, "new_budget"),
-            "reason": F.text(p.get("reason"), "reason"),
-            "approver": F.text(p.get("approver"), "approver", max_chars=100)}
+            "reason": _t(p, "reason"),
+            "approver": _t(p, "approver")}
 
 
 def _disbursement(p: dict[str, Any]) -> Parsed:
     return {"project_code": F.identifier(p.get("project_code"), "project_code"),
-            "amount_fen": F.amount(p), "payee": F.text(p.get("payee"), "payee", max_chars=200),
-            "voucher_no": F.text(p.get("voucher_no"), "voucher_no", max_chars=100),
+            "amount_fen": F.amount(p), "payee": _t(p, "payee"),
+            "voucher_no": _t(p, "voucher_no"),
             "attachments": F.attachments(p.get("attachments"))}
 
 
 def _expenditure(p: dict[str, Any]) -> Parsed:
     return {"project_code": F.identifier(p.get("project_code"), "project_code"),
-            "amount_fen": F.amount(p), "purpose": F.text(p.get("purpose"), "purpose"),
-            "invoice_no": F.text(p.get("invoice_no"), "invoice_no", max_chars=100),
+            "amount_fen": F.amount(p), "purpose": _t(p, "purpose"),
+            "invoice_no": _t(p, "invoice_no"),
             "attachments": F.attachments(p.get("attachments"))}
 
 
 def _reversal(p: dict[str, Any]) -> Parsed:
     return {"target_entry_id": F.identifier(p.get("target_entry_id"), "target_entry_id"),
-            "amount_fen": F.amount(p), "reason": F.text(p.get("reason"), "reason")}
+            "amount_fen": F.amount(p), "reason": _t(p, "reason")}
 
 
 def _exception(p: dict[str, Any]) -> Parsed:
-    return {"category": F.text(p.get("category"), "category", max_chars=64),
-            "limit_fen": F.amount(p, "limit"), "reason": F.text(p.get("reason"), "reason"),
-            "approver": F.text(p.get("approver"), "approver", max_chars=100),
-            "document_no": F.text(p.get("document_no"), "document_no", max_chars=100)}
+    return {"category": _t(p, "category"),
+            "limit_fen": F.amount(p, "limit"), "reason": _t(p, "reason"),
+            "approver": _t(p, "approver"),
+            "document_no": _t(p, "document_no")}
 
 
 def _recovery(p: dict[str, Any]) -> Parsed:
-    return {"amount_fen": F.amount(p), "reason": F.text(p.get("reason"), "reason"),
-            "document_no": F.text(p.get("document_no"), "document_no", max_chars=100)}
+    return {"amount_fen": F.amount(p), "reason": _t(p, "reason"),
+            "document_no": _t(p, "document_no")}
 
 
 def _close(p: dict[str, Any]) -> Parsed:
@@ -98,22 +113,22 @@ def _close(p: dict[str, Any]) -> Parsed:
 
 def _report(p: dict[str, Any]) -> Parsed:
     return {"period": F.period(p.get("period")),
-            "summary": F.text(p.get("summary"), "summary", required=False, max_chars=2000)}
+            "summary": _t(p, "summary", required=False)}
 
 
 def _case(p: dict[str, Any]) -> Parsed:
-    return {"title": F.text(p.get("title"), "title", max_chars=200),
-            "summary": F.text(p.get("summary"), "summary", required=False, max_chars=2000)}
+    return {"title": _t(p, "title"),
+            "summary": _t(p, "summary", required=False)}
 
 
 def _acceptance(p: dict[str, Any]) -> Parsed:
-    return {"conclusion": F.text(p.get("conclusion"), "conclusion", max_chars=20),
-            "report_no": F.text(p.get("report_no"), "report_no", max_chars=100),
-            "assessor": F.text(p.get("assessor"), "assessor", max_chars=200)}
+    return {"conclusion": _t(p, "conclusion"),
+            "report_no": _t(p, "report_no"),
+            "assessor": _t(p, "assessor")}
 
 
 def _confirmation(p: dict[str, Any]) -> Parsed:
-    return {"conclusion": F.text(p.get("conclusion"), "conclusion", max_chars=20)}
+    return {"conclusion": _t(p, "conclusion")}
 
 
 def _digest(text: str) -> str:
@@ -168,13 +183,15 @@ def parse_county_command(payload: dict[str, Any]) -> tuple[CommandSpec, str, Par
     kind = payload.get("kind")
     spec = COUNTY_COMMANDS.get(kind) if isinstance(kind, str) else None
     if spec is None:
-        raise InvalidField(f"未知的条目类型 {kind!r}", f"unknown kind {kind!r}; expected one of "
-                           f"{', '.join(COUNTY_COMMANDS)}", "kind")
+        raise InvalidField(f"未知的条目类型 {F.shown(kind)}", f"unknown kind {F.shown(kind)}; "
+                           f"expected one of {', '.join(COUNTY_COMMANDS)}", "kind")
     unknown = set(payload) - COMMON_FIELDS - spec.fields
     if unknown:
-        name = sorted(unknown)[0]
+        name = F.shown(sorted(unknown)[0])
         raise InvalidField(f"{spec.kind} 没有字段 {name}", f"{spec.kind} has no field {name}",
                            name)
+    F.identifier(payload.get("programme"), "programme")
+    F.division_code(payload.get("county_code"), "county_code")
     args = spec.parse(payload)
     args["business_date"] = F.date(payload.get("business_date"))
     entry_id = payload.get("entry_id")

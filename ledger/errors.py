@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
+VALUE_SHOWN_MAX_CHARS = 40  # of a bad value quoted in a message
+
 
 class LedgerError(Exception):
     """Root of every error the ledger raises for bad input or a broken rule."""
@@ -61,6 +63,8 @@ class InvalidAmount(LedgerError):
     rule = "R1"
 
     def __init__(self, field: str, value: str, why: str) -> None:
+        if len(value) > VALUE_SHOWN_MAX_CHARS:  # a 120 KB "amount" is not echoed back whole
+            value = value[:VALUE_SHOWN_MAX_CHARS] + "…"
         super().__init__(
             f"金额无效（{field}={value}）：{why}",
             f"invalid amount ({field}={value}): {why}",
@@ -236,3 +240,29 @@ class ImportFailed(LedgerError):
 
     code = "IMPORT_REJECTED"
     rule = "import"
+
+
+class InvalidText(InvalidField):
+    """A text field is too long, or holds a character that has no place in a record people
+    read: a control, bidi-control, zero-width, line-separator or other format character, an
+    unusual space, a lone surrogate or a noncharacter. `details["check"]` names which (a text
+    that is missing or empty is INVALID_FIELD with check `type` or `required`)."""
+
+    code = "INVALID_TEXT"
+    rule = "input"
+
+
+class InputMalformed(LedgerError):
+    """A file or argument cannot be read as a command at all: not UTF-8, not JSON, a duplicate
+    key, nested too deep, too large, or a number outside I-JSON. A usage error (CLI exit 2)."""
+
+    code = "INPUT_MALFORMED"
+    rule = "input"
+
+
+class StoreUnavailable(LedgerError):
+    """The store cannot be reached, read or written (server unreachable, read-only file, disk
+    full); nothing was recorded. An I/O error (CLI exit 2)."""
+
+    code = "STORE_UNAVAILABLE"
+    rule = "io"

@@ -234,14 +234,14 @@ def test_cli_import_needs_a_runner(funded: str, tmp_path: Path) -> None:
     "x", ["c2", "county", COUNTY], {"id": "c2", "role": "county"},
     {"id": "c2", "role": "mayor", "scope": COUNTY}, {"id": "c2", "role": "county", "scope": 7},
 ])
-def test_cli_malformed_line_actor_is_a_usage_error(funded: str, tmp_path: Path,
-                                                   who: Any) -> None:
-    """A line whose "actor" is not a valid actor object: exit 2 naming the line, both
-    languages, no traceback, nothing recorded."""
+def test_cli_malformed_line_actor_is_refused(funded: str, tmp_path: Path, who: Any) -> None:
+    """A line whose "actor" is not a valid actor object: exit 1 (INVALID_FIELD, as an invalid
+    --role is on the command line) naming the line, both languages, no traceback, nothing
+    recorded."""
     path = _write(tmp_path / "in.jsonl", [_project(), {**_disbursement("D1"), "actor": who}])
     before = _count(funded)
     r = run(funded, "import", str(path), *CTY)
-    assert r.exit_code == 2 and "line 2" in r.output and "第 2 行" in r.output
+    assert r.exit_code == 1 and "line 2" in r.output and "第 2 行" in r.output
     assert "Traceback" not in r.output
     assert _count(funded) == before
 
