@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from api import cli_audit, cli_read, cli_status, cli_write
+from api import cli_audit, cli_read, cli_status, cli_write, snapkey
 from api.clikit import Ctx
 from api.config import ENV_DB, default_db_url
 
@@ -26,6 +26,7 @@ for command in (*cli_write.COMMANDS, *cli_read.COMMANDS):
     cli.add_command(command)
 cli_status.register(cli)  # status, summary, projections
 cli_audit.register(cli)  # seal, keys, checkpoint, witness, receipt, proof, export
+cli_audit.keys.add_command(snapkey.snapshot_init)  # keys snapshot-init
 
 
 def main() -> None:
