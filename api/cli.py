@@ -15,7 +15,7 @@ from typing import Any, NoReturn
 
 import click
 
-from api import cli_audit, cli_read, cli_status, cli_write, render
+from api import cli_audit, cli_read, cli_status, cli_write, render, snapkey
 from api.clikit import (
     EXIT_USAGE,
     STORE_ERRORS,
@@ -141,6 +141,7 @@ for command in (*cli_write.COMMANDS, *cli_read.COMMANDS):
     cli.add_command(command)
 cli_status.register(cli)  # status, summary, projections
 cli_audit.register(cli)  # seal, keys, checkpoint, witness, receipt, proof, export
+cli_audit.keys.add_command(snapkey.snapshot_init)  # keys snapshot-init
 
 
 def main() -> None:

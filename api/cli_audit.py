@@ -339,6 +339,14 @@ def _ledger_statements(views: Any) -> Any:
 
     try:
         views.catch_up()
+        flags = views.inconsistencies()
+        if flags:
+            counties = ", ".join(sorted({f.county_code or f"stream {f.stream_id}"
+                                         for f in flags}))
+            click.echo(f"警告 / WARNING: 存储的事件不一致 / inconsistent stored events: "
+                       f"{counties}\n  statements.json 不含这些县，校验时将报告 / statements.json "
+                       "leaves these counties out; verifying the bundle will report them",
+                       err=True)
         return bundle_statements(views)
     except StoreInconsistent as e:
         click.echo(f"警告 / WARNING: {e}\n  读模型无法更新，statements.json 改为由事件重算 / the "

@@ -220,6 +220,20 @@ def _print_summary(s: Summary) -> None:
         [[scope, t.year, t.counties, t.fully_executed_counties, format_yuan(t.row.available_fen),
           format_yuan(t.row.disbursed_fen), pct(t.row.rate_bp), format_yuan(t.row.recovered_fen),
           format_yuan(t.row.carry_out_fen), t.row.status_zh] for scope, t in rows])
+    _print_inconsistent(s.inconsistent)
+
+
+def _print_inconsistent(flags: list[Any]) -> None:
+    """Counties left out because their stored events are inconsistent (also on stderr)."""
+    if not flags:
+        return
+    counties = sorted({f.county_code or f"stream {f.stream_id}" for f in flags})
+    click.echo(f"存储不一致 / STORE_INCONSISTENT: {', '.join(counties)} — 未计入上表与合计 / "
+               "left out of the lines and totals above; run `fundledger verify`", err=True)
+    render.table("存储不一致的县 counties with inconsistent stored events (未计入汇总)", [
+        "县代码 county", "流 stream", "版本 version", "位置 position", "问题 problem"],
+        [[f.county_code or "?", f.stream_id, f.version, f.position,
+          f"{f.problem_zh} / {f.problem_en}"] for f in flags])
 
 
 @click.group()
@@ -247,12 +261,16 @@ def projections_status(ctx: Ctx) -> None:
 def projections_rebuild(ctx: Ctx) -> None:
     """Drop every view and replay the whole event log into it. 重建"""
     with errors_mapped(ctx):
-        done = Views(ctx.open()).rebuild(progress=_progress())
+        views = Views(ctx.open())
+        done = views.rebuild(progress=_progress())
+        flags = views.inconsistencies()
     if ctx.as_json:
-        render.emit_json(done.__dict__ | {"events_per_s": done.events_per_s})
+        render.emit_json(done.__dict__ | {"events_per_s": done.events_per_s,
+                                          "inconsistent": [f.__dict__ for f in flags]})
         return
     click.echo(f"重建完成 rebuilt: {done.events} events to position {done.position} in "
                f"{done.seconds} s ({done.events_per_s} events/s)")
+    _print_inconsistent(flags)
 
 
 @projections.command("follow")

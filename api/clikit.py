@@ -23,10 +23,11 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 
 from api import render
-from api.config import ENV_ACTOR_ID, ENV_ROLE, ENV_SCOPE
+from api.config import ENV_ACTOR_ID, ENV_ROLE, ENV_SCOPE, snapshot_key_file
 from ledger.actors import Actor
 from ledger.application import FundLedger
 from ledger.errors import InputMalformed, LedgerError, StoreUnavailable
+from ledger.snapshots import SNAPSHOT_KEY_SETTING
 from ledger.stores import store_env
 
 EXIT_OK, EXIT_RULE, EXIT_USAGE = 0, 1, 2
@@ -62,6 +63,14 @@ class Ctx:
         if must_exist and path and not Path(path).exists():
             fail(EXIT_USAGE, f"账本文件不存在 / no ledger at {path}: run `fundledger init` or "
                              "`fundledger demo` first, or give --db")
+        key_file = snapshot_key_file()
+        if key_file is not None:
+            from api.snapkey import SnapshotKeyError, load_snapshot_key
+
+            try:
+                env[SNAPSHOT_KEY_SETTING] = load_snapshot_key(Path(key_file)).hex()
+            except SnapshotKeyError as e:
+                fail(EXIT_USAGE, str(e))
         try:
             app = FundLedger(env)
         except STORE_ERRORS as e:

@@ -25,6 +25,7 @@ from audit.findings import Findings, LogFinding
 from audit.keyhistory import KeyHistory, check_history, endorsed_by
 from audit.merkle import leaf_hash, node_hash
 from audit.note import NoteError, VerifierKey
+from audit.snapshots import check_snapshots
 
 PAGE_ROWS = 5000  # keyset pages, where a store is read in pages
 _loads: Callable[[bytes], Any] = json.loads
@@ -156,6 +157,7 @@ def verify_store(
     """Verify everything stored; the chain report (of `verify_chains`) and the log report."""
     report = LogReport()
     with db.snapshot() as cur:
+        check_snapshots(db, cur, report)  # every stored snapshot against the replayed state
         if not db.has_events(cur):
             return verify_chains(()), report
         if not db.has_log(cur):

@@ -19,7 +19,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import EventStore, IntegrityError
+from eventsourcing.utils import get_topic
 
 from ledger import fields as F
 from ledger.actors import Actor, authorise, authorise_scope, delegate, is_division_code
@@ -39,6 +40,7 @@ from ledger.events import ChainedAggregate, event_type
 from ledger.money import check_amount_fen
 from ledger.programme import Programme, programme_stream_id
 from ledger.rules import ProgrammeRules, parse_rules
+from ledger.snapshots import SNAPSHOT_KEY_SETTING, AuthenticatedSnapshots, parse_snapshot_key
 
 A = TypeVar("A", bound=ChainedAggregate)
 MAX_WRITE_ATTEMPTS = 12
@@ -70,7 +72,12 @@ class Result:
 
 
 class FundLedger(Application[UUID]):
-    """The fund ledger: programme and county streams in one event store."""
+    """The fund ledger: programme and county streams in one event store.
+
+    `env` holds the store settings (`ledger.stores.store_env`) and, optionally, the snapshot
+    key (`SNAPSHOT_KEY_HEX`, 32 bytes in hex; `ledger.snapshots`): with it, long counties load
+    from authenticated snapshots; without it, snapshots are neither written nor read.
+    """
 
     name = "fundledger"
     snapshotting_intervals = {CountyFund: SNAPSHOT_INTERVAL_EVENTS}  # noqa: RUF012
@@ -90,6 +97,8 @@ class FundLedger(Application[UUID]):
             "DEEPCOPY_FROM_AGGREGATE_CACHE": "n",
             **(env or {}),
         }
+        # Kept out of the library's settings (which it may log or copy); ValueError if bad.
+        self._snapshot_key = parse_snapshot_key(settings.pop(SNAPSHOT_KEY_SETTING, None))
         super().__init__(settings)
         self.clock = clock
         self._locks: dict[UUID, threading.Lock] = {}
@@ -131,15 +140,26 @@ class FundLedger(Application[UUID]):
             f"{MAX_WRITE_ATTEMPTS} attempts; nothing was recorded",
         )
 
+    def construct_snapshot_store(self) -> EventStore[UUID]:
+        """Snapshots that are tagged when written and used only when they verify. Without a
+        key the store is still made (so that its table exists for every role) but unused."""
+        return AuthenticatedSnapshots(
+            self.mapper, self.factory.aggregate_recorder(purpose="snapshots"), self.recorder,
+            self._snapshot_key, frozenset(get_topic(c) for c in (CountyFund, Programme)))
+
+    @property
+    def snapshots_enabled(self) -> bool:
+        return self._snapshot_key is not None
+
     def _take_snapshots(self, processing_event: Any) -> None:
         """Snapshot a county from its in-memory state when a save crosses an interval.
 
         The library's default rebuilds the aggregate from the store for every interval crossed,
         which made a bulk import spend 40 % of its time there; the saved aggregate in memory is
-        exactly the state after the committed events. (A snapshot is never evidence: the
-        verifier ignores snapshots.)
+        exactly the state after the committed events. (A snapshot is never evidence: it is
+        used only when its tag verifies, and `fundledger verify` replays it.)
         """
-        if self.snapshots is None:
+        if self.snapshots is None or self._snapshot_key is None:
             return
         for aggregate_id, aggregate in processing_event.aggregates.items():
             interval = self.snapshotting_intervals.get(type(aggregate))

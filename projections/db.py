@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import psycopg
+from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
@@ -23,6 +25,10 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 VIEWS_LOCK_KEY = 7263542
 SQLITE_BUSY_TIMEOUT_S = 60
 Row = tuple[Any, ...]
+# A write refused by a unique key: the views' rows would repeat what the log says once.
+# (PostgreSQL: the event store's connections raise the library's IntegrityError.)
+UNIQUE_VIOLATIONS: tuple[type[Exception], ...] = (
+    sqlite3.IntegrityError, psycopg.IntegrityError, IntegrityError)
 
 
 class Cursor:

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ledger.errors import UnknownCounty, UnknownProgramme
+from ledger.errors import StoreInconsistent, UnknownCounty, UnknownProgramme
 from ledger.rules import ProgrammeRules
 from projections import duties as D
 from projections import model as M
@@ -73,12 +73,32 @@ def programme_rules(cur: Cursor, programme: str, as_of: M.AsOf) -> ProgrammeRule
 
 
 def county_info(cur: Cursor, programme: str, county: str, as_of: M.AsOf) -> source.CountyInfo:
+    """The county's record; STORE_INCONSISTENT if the views had to leave out one of its
+    events (its figures would not be what its events say)."""
     info = source.county(cur, programme, county, as_of)
     if info is None:
         raise UnknownCounty(f"县 {county} 未纳入项目 {programme}（截至所查日期/位置）",
                             f"county {county} was not admitted to {programme} at the "
                             "date/position read", "county_code")
+    flags = source.inconsistencies(cur, programme, as_of, county)
+    if flags:
+        raise county_inconsistent(flags)
     return info
+
+
+def county_inconsistent(flags: list[source.Inconsistency]) -> StoreInconsistent:
+    first = flags[0]
+    more_zh = f"（另有 {len(flags) - 1} 处）" if len(flags) > 1 else ""
+    more_en = f" ({len(flags) - 1} more)" if len(flags) > 1 else ""
+    return StoreInconsistent(
+        f"县 {first.county_code}（项目 {first.programme}）的存储事件不一致，无法读取：流 "
+        f"{first.stream_id} 版本 {first.version}（日志位置 {first.position}）：{first.problem_zh}"
+        f"{more_zh}",
+        f"county {first.county_code} ({first.programme}) cannot be read: its stored events are "
+        f"inconsistent at stream {first.stream_id} version {first.version} (log position "
+        f"{first.position}): {first.problem_en}{more_en}", "county_code",
+        programme=first.programme, county_code=first.county_code, stream_id=first.stream_id,
+        version=first.version, position=first.position, count=len(flags))
 
 
 def first_appropriation(led: Y.Ledger) -> dt.date | None:

@@ -1,6 +1,9 @@
 """The roll-up across counties: one line per county, then execution totals per city and for the
 whole selection (the province, or one city). Totals are sums of the counties' fen; the rate of a
-total is its own disbursed ÷ available, never an average of rates."""
+total is its own disbursed ÷ available, never an average of rates.
+
+A county whose stored events the views had to leave out (`source.inconsistencies`) gets no line
+and is in no total: it is listed under `inconsistent`, with where and why, and the rest reads on."""
 
 from __future__ import annotations
 
@@ -63,6 +66,7 @@ class Summary:
     counties: list[CountyLine]
     cities: list[Rollup]
     total: Rollup
+    inconsistent: list[source.Inconsistency]  # left out of the lines and totals above
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -116,6 +120,11 @@ def summary(cur: Cursor, programme: str, today: dt.date, as_of: M.AsOf = M.CURRE
     """Every county of the programme (or of one city), with city and overall totals."""
     rules = programme_rules(cur, programme, as_of)
     infos = source.counties(cur, programme, as_of, city=city)
+    codes = {i.county_code for i in infos}
+    flags = [f for f in source.inconsistencies(cur, programme, as_of)
+             if f.county_code in codes or not f.county_code]
+    flagged = {f.county_code for f in flags}
+    infos = [i for i in infos if i.county_code not in flagged]
     all_flows = source.flows(cur, programme, as_of)
     all_marks = source.milestones(cur, programme, as_of)
     on = as_of.on(today)
@@ -126,4 +135,4 @@ def summary(cur: Cursor, programme: str, today: dt.date, as_of: M.AsOf = M.CURRE
         programme, as_of.to_dict(), on.isoformat(),
         as_of.position if as_of.position is not None else source.views_position(cur), year,
         lines, [_total(rules, c, [x for x in lines if x.city_code == c]) for c in cities],
-        _total(rules, city or rules.province_code, lines))
+        _total(rules, city or rules.province_code, lines), flags)

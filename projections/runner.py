@@ -6,6 +6,12 @@ reads the next events of the log after the lowest of them, writes every row they
 moves each projection's position with a compare-and-set. A crash anywhere before the commit
 leaves nothing of the batch; the next run starts from the committed positions, so no event is
 skipped or applied twice. Rebuild drops the tables and replays from position 0.
+
+An inconsistent log (changed outside the ledger) fails narrowly: an event that contradicts the
+events before it — a duplicate entry id, a reversal of an entry never recorded, an event that
+cannot be decoded — is left out and its county flagged in `fundledger_view_inconsistent`; the
+views go on. A batch whose write hits a unique key is rolled back and redone carefully, each
+event checked first (`Translator.check_unique`), so the normal path pays nothing for it.
 """
 
 from __future__ import annotations
@@ -15,11 +21,14 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from eventsourcing.utils import TopicError
+
+from ledger.errors import StoreInconsistent
 from projections import schema
-from projections.db import Cursor, ViewDB
+from projections.db import UNIQUE_VIOLATIONS, Cursor, ViewDB
 from projections.schema import COUNTIES, PROJECTIONS, TRACKING, ProjectionSpec
 from projections.translate import Lookups, Translator
-from projections.writer import write_milestones, write_money
+from projections.writer import write_flags, write_milestones, write_money
 
 BATCH_EVENTS = 1000  # per transaction when following the log: short write locks
 REBUILD_BATCH_EVENTS = 5000  # per transaction when replaying: fewer commits
@@ -77,7 +86,7 @@ class Runner:
         with self._lock:
             head = self.db.head_position() if progress is not None else 0
             while True:
-                reached = self._apply_batch(batch_events, until)
+                reached = self._apply_batch_or_carefully(batch_events, until)
                 if reached is None:
                     break
                 if progress is not None:
@@ -95,7 +104,20 @@ class Runner:
                     cur.execute(f"ANALYZE {table}")
         return position
 
-    def _apply_batch(self, limit: int, until: int | None) -> int | None:
+    def _apply_batch_or_carefully(self, limit: int, until: int | None) -> int | None:
+        try:
+            return self._apply_batch(limit, until)
+        except UNIQUE_VIOLATIONS:
+            self.lookups = Lookups()  # the failed batch may have taught it what it then undid
+        try:
+            return self._apply_batch(limit, until, careful=True)
+        except UNIQUE_VIOLATIONS as e:
+            raise StoreInconsistent(
+                f"读模型无法应用存储的事件（{e}）：存储可能已被改动，请运行 fundledger verify",
+                f"the views cannot apply the stored events ({e}): the store may have been "
+                "changed; run `fundledger verify`") from None
+
+    def _apply_batch(self, limit: int, until: int | None, careful: bool = False) -> int | None:
         """One transaction; the position reached, or None when there was nothing to do."""
         with self.db.write() as cur:
             positions = {name: row[0] for name, row in schema.tracking(cur).items()}
@@ -108,17 +130,17 @@ class Runner:
                 return None
             if not self.lookups.streams:
                 self.lookups.load_streams(cur, COUNTIES)
-            translator = Translator(cur, self.lookups)
+            translator = Translator(cur, self.lookups, careful)
             money, milestones = positions["money"], positions["milestones"]
             for notification in notifications:
-                event = self.app.mapper.to_domain_event(notification)
-                self.lookups.observe(cur, event)
-                if notification.id > money:
-                    translator.money_event(event, notification.id)
-                if notification.id > milestones:
-                    translator.milestone_event(event, notification.id)
+                try:
+                    self._translate(translator, notification, money, milestones)
+                except StoreInconsistent as e:
+                    translator.flag(notification.originator_id, notification.originator_version,
+                                    notification.id, e)
             write_money(cur, translator.money)
             write_milestones(cur, translator.milestones)
+            write_flags(cur, translator.flags)
             self.batches += 1
             if self.after_rows is not None:
                 self.after_rows(self.batches)
@@ -127,6 +149,25 @@ class Runner:
                 if last > position:
                     _advance(cur, name, position, last)
             return last
+
+
+    def _translate(self, translator: Translator, notification: Any, money: int,
+                   milestones: int) -> None:
+        """One event into the batch's rows; StoreInconsistent (nothing added) if it cannot be."""
+        try:
+            event = self.app.mapper.to_domain_event(notification)
+        except (ValueError, TopicError) as e:
+            raise StoreInconsistent(
+                f"存储的事件无法解码（{type(e).__name__}）：存储可能已被改动，请运行 fundledger "
+                "verify", f"a stored event cannot be decoded ({type(e).__name__}): the store "
+                "may have been changed; run `fundledger verify`") from None
+        if translator.careful and notification.id > money:
+            translator.check_unique(event)
+        translator.lookups.observe(translator.cur, event)
+        if notification.id > money:
+            translator.money_event(event, notification.id)
+        if notification.id > milestones:
+            translator.milestone_event(event, notification.id)
 
 
 def _advance(cur: Cursor, name: str, old: int, new: int) -> None:

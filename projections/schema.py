@@ -18,7 +18,7 @@ from projections.db import Cursor
 
 # Bump when a table's shape or a projection's meaning changes: views of another version are
 # dropped and replayed from the event log when the views are opened.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: fundledger_view_inconsistent
 TRACKING = "fundledger_view_tracking"
 PROGRAMMES = "fundledger_view_programmes"
 COUNTIES = "fundledger_view_counties"
@@ -26,6 +26,7 @@ FACTS = "fundledger_view_facts"
 FLOWS = "fundledger_view_flows"
 PROJECTS = "fundledger_view_projects"
 MILESTONES = "fundledger_view_milestones"
+INCONSISTENT = "fundledger_view_inconsistent"
 
 
 @dataclass(frozen=True)
@@ -46,7 +47,7 @@ _TRACKING_DDL = (
 MONEY = ProjectionSpec(
     name="money",
     feeds=("balances", "compliance", "execution", "indicators", "register"),
-    tables=(PROGRAMMES, COUNTIES, FACTS, FLOWS, PROJECTS),
+    tables=(PROGRAMMES, COUNTIES, FACTS, FLOWS, PROJECTS, INCONSISTENT),
     ddl=(
         f"CREATE TABLE IF NOT EXISTS {PROGRAMMES} (programme TEXT PRIMARY KEY, "
         "total_fen BIGINT NOT NULL, rules_json TEXT NOT NULL, position BIGINT NOT NULL, "
@@ -79,6 +80,13 @@ MONEY = ProjectionSpec(
         "expended_reversed_fen BIGINT NOT NULL, last_position BIGINT NOT NULL, "
         "last_entry_id TEXT NOT NULL, last_measure TEXT NOT NULL, last_day INTEGER NOT NULL, "
         "PRIMARY KEY (programme, county_code, project_code))",
+        # Stored events the views could not apply (a duplicate entry id, a reversal of an
+        # entry never recorded...): the event is left out and its county is flagged, so that
+        # a read of that county reports STORE_INCONSISTENT and every other county reads on.
+        # Either projection may flag a position; the first flag of a position is kept.
+        f"CREATE TABLE IF NOT EXISTS {INCONSISTENT} (position {{pk}} PRIMARY KEY, "
+        "programme TEXT NOT NULL, county_code TEXT NOT NULL, stream_id TEXT NOT NULL, "
+        "version INTEGER NOT NULL, problem_zh TEXT NOT NULL, problem_en TEXT NOT NULL)",
     ),
 )
 

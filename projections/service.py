@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from projections import model as M
-from projections import report, rollup, schema
+from projections import report, rollup, schema, source
 from projections.db import ViewDB
 from projections.follower import POLL_INTERVAL_S, Follower
 from projections.runner import Progress, Runner
@@ -124,6 +124,15 @@ class Views:
         statement once the county's record and the rules are remembered)."""
         with self.db.read(snapshot=False) as cur:
             return report.balances_only(cur, programme, county, as_of)
+
+    def inconsistencies(self) -> list[source.Inconsistency]:
+        """Every stored event the views left out (and flagged its county for), in log order."""
+        with self.db.read() as cur:
+            names = [str(r[0]) for r in cur.execute(
+                f"SELECT programme FROM {schema.PROGRAMMES} ORDER BY programme").fetchall()]
+            found = {f.position: f for name in names or [""]
+                     for f in source.inconsistencies(cur, name, M.CURRENT)}
+        return [found[p] for p in sorted(found)]
 
     def close(self) -> None:
         self.db.close()

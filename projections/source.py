@@ -16,7 +16,16 @@ from functools import lru_cache
 from ledger.rules import ProgrammeRules, parse_rules
 from projections import model as M
 from projections.db import Cursor
-from projections.schema import COUNTIES, FACTS, FLOWS, MILESTONES, PROGRAMMES, PROJECTS, TRACKING
+from projections.schema import (
+    COUNTIES,
+    FACTS,
+    FLOWS,
+    INCONSISTENT,
+    MILESTONES,
+    PROGRAMMES,
+    PROJECTS,
+    TRACKING,
+)
 from projections.translate import PROJECT_MEASURES
 
 
@@ -67,6 +76,19 @@ class ProjectRecord:
     registered_day: int
     sums: dict[str, int]
     last: tuple[int, str, str, int]  # position, entry id, measure, day
+
+
+@dataclass(frozen=True)
+class Inconsistency:
+    """A stored event the views left out because it contradicts the events before it."""
+
+    position: int
+    programme: str  # "" (and county "") when the log never opened the event's stream
+    county_code: str
+    stream_id: str
+    version: int
+    problem_zh: str
+    problem_en: str
 
 
 def _filter(as_of: M.AsOf) -> tuple[str, tuple[int, int]]:
@@ -220,3 +242,17 @@ def _projects_from_facts(cur: Cursor, programme: str, county: str, as_of: M.AsOf
                 f"WHERE position IN ({marks})", tuple(newest.values())).fetchall():
             last[int(position)] = (int(position), str(entry_id), str(measure), int(day))
     return [replace(r, sums=sums[r.code], last=last[newest[r.code]]) for r in records]
+
+
+def inconsistencies(cur: Cursor, programme: str, as_of: M.AsOf,
+                    county: str | None = None) -> list[Inconsistency]:
+    """The events left out up to the read's position: of one county, or of the programme
+    (with those whose stream the log never opened), in log order."""
+    args: tuple[str, ...] = (programme,) if county is None else (programme, county)
+    where = "programme IN (?, '')" if county is None else "programme = ? AND county_code = ?"
+    rows = cur.execute(
+        f"SELECT position, programme, county_code, stream_id, version, problem_zh, problem_en "
+        f"FROM {INCONSISTENT} WHERE {where} AND position <= ? ORDER BY position",
+        (*args, as_of.position_max)).fetchall()
+    return [Inconsistency(int(r[0]), str(r[1]), str(r[2]), str(r[3]), int(r[4]), str(r[5]),
+                          str(r[6])) for r in rows]

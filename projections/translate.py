@@ -19,7 +19,7 @@ from ledger.errors import StoreInconsistent
 from ledger.programme import Programme
 from projections import model as M
 from projections.db import Cursor, Row
-from projections.schema import COUNTIES, FACTS, PROJECTS
+from projections.schema import COUNTIES, FACTS, PROGRAMMES, PROJECTS
 
 Key = tuple[str, str, str]  # programme, county code, entry id or project code
 # Per-project sums, in the order of PROJECT_MEASURES, then the last entry's position, id,
@@ -27,8 +27,14 @@ Key = tuple[str, str, str]  # programme, county code, entry id or project code
 PROJECT_MEASURES = (M.BUDGET, M.DISBURSED, M.DISBURSED_REV, M.EXPENDED, M.EXPENDED_REV)
 
 
-class UnknownStream(LookupError):
+class UnknownStream(StoreInconsistent):
     """A county event whose stream was never opened in the log: the log is not whole."""
+
+
+def inconsistent(what_zh: str, what_en: str, field: str) -> StoreInconsistent:
+    return StoreInconsistent(f"{what_zh}：存储可能已被改动，请运行 fundledger verify",
+                             f"{what_en}: the store may have been changed; run "
+                             "`fundledger verify`", field)
 
 
 @dataclass
@@ -50,7 +56,11 @@ class Lookups:
             self.load_streams(cur, COUNTIES)
             found = self.streams.get(str(event.originator_id))
         if found is None:
-            raise UnknownStream(f"no FundOpened seen for stream {event.originator_id}")
+            raise UnknownStream(
+                f"流 {event.originator_id} 的事件之前没有开设该县的事件：存储可能已被改动，请运行 "
+                "fundledger verify",
+                f"an event of stream {event.originator_id}, which no earlier event opened: the "
+                "store may have been changed; run `fundledger verify`", "stream_id")
         return found
 
     def category(self, cur: Cursor, key: Key) -> str:
@@ -61,10 +71,8 @@ class Lookups:
                 "AND project_code = ?", key,
             ).fetchone()
             if row is None:
-                raise StoreInconsistent(
-                    f"事件引用了未登记的项目 {key}：存储可能已被改动，请运行 fundledger verify",
-                    f"an event names project {key}, which no earlier event registered: the "
-                    "store may have been changed; run `fundledger verify`", "project_code")
+                raise inconsistent(f"事件引用了未登记的项目 {key}", f"an event names project "
+                                   f"{key}, which no earlier event registered", "project_code")
             found = self.categories[key] = str(row[0])
         return found
 
@@ -115,11 +123,68 @@ class MilestoneRows:
 
 
 class Translator:
-    """Turns one event at a log position into rows; one instance per catch-up batch."""
+    """Turns one event at a log position into rows; one instance per catch-up batch.
 
-    def __init__(self, cur: Cursor, lookups: Lookups) -> None:
-        self.cur, self.lookups = cur, lookups
+    An event the views cannot apply (it contradicts the events before it) raises
+    StoreInconsistent before any of its rows is added; the runner then `flag`s it. `careful`
+    also checks, before each event, what the tables' unique keys would otherwise refuse at
+    write time: the runner redoes a batch carefully when its write hit one.
+    """
+
+    def __init__(self, cur: Cursor, lookups: Lookups, careful: bool = False) -> None:
+        self.cur, self.lookups, self.careful = cur, lookups, careful
         self.money, self.milestones = MoneyRows(), MilestoneRows()
+        self.flags: list[Row] = []
+
+    def flag(self, originator_id: Any, version: int, position: int,
+             error: StoreInconsistent) -> None:
+        """Leave the event at `position` out, and flag its county (if the log names one)."""
+        programme, county = self.lookups.streams.get(str(originator_id), ("", ""))
+        self.flags.append((position, programme, county, str(originator_id), version,
+                           error.zh, error.en))
+
+    # ---- careful: unique keys ------------------------------------------------------------
+
+    def check_unique(self, event: Any) -> None:
+        """StoreInconsistent if the event would repeat a programme, county, project or money
+        entry that the views (or this batch) already hold."""
+        kind = type(event)
+        if kind not in _MONEY:
+            return
+        if kind is Programme.Opened:
+            self._unique(PROGRAMMES, "programme = ?", (event.programme,),
+                         event.programme in {r[0] for r in self.money.programmes},
+                         f"项目 {event.programme} 被再次开设",
+                         f"programme {event.programme} is opened a second time", "programme")
+            return
+        programme, county = (event.programme, event.county_code) \
+            if kind is CountyFund.FundOpened else self.lookups.county_of(self.cur, event)
+        if kind is CountyFund.FundOpened:
+            self._unique(COUNTIES, "programme = ? AND county_code = ?", (programme, county),
+                         (programme, county) in {(r[0], r[1]) for r in self.money.counties},
+                         f"县 {county} 被再次纳入项目 {programme}",
+                         f"county {county} is admitted to {programme} a second time",
+                         "county_code")
+            return
+        if kind is CountyFund.ProjectRegistered:
+            key = (programme, county, event.project_code)
+            self._unique(PROJECTS, "programme = ? AND county_code = ? AND project_code = ?",
+                         key, key in {r[:3] for r in self.money.new_projects},
+                         f"县 {county} 的项目 {event.project_code} 被再次登记",
+                         f"county {county}'s project {event.project_code} is registered a "
+                         "second time", "project_code")
+        key = (programme, county, event.entry_id)
+        self._unique(FACTS, "programme = ? AND county_code = ? AND entry_id = ?", key,
+                     key in self.money.targets,
+                     f"县 {county} 的条目编号 {event.entry_id} 重复",
+                     f"county {county}'s entry id {event.entry_id} is used a second time",
+                     "entry_id")
+
+    def _unique(self, table: str, where: str, key: tuple[Any, ...], in_batch: bool,
+                zh: str, en: str, field: str) -> None:
+        if in_batch or self.cur.execute(f"SELECT 1 FROM {table} WHERE {where}",
+                                        key).fetchone() is not None:
+            raise inconsistent(zh, en, field)
 
     # ---- money --------------------------------------------------------------------------
 
@@ -185,12 +250,9 @@ class Translator:
                 "county_code = ? AND entry_id = ?", key,
             ).fetchone()
             if row is None:
-                raise StoreInconsistent(
-                    f"冲销 {event.entry_id} 引用的条目 {key} 不存在：存储可能已被改动，请运行 "
-                    "fundledger verify",
-                    f"reversal {event.entry_id} names entry {key}, which no earlier event "
-                    "recorded: the store may have been changed; run `fundledger verify`",
-                    "target_entry_id")
+                raise inconsistent(f"冲销 {event.entry_id} 引用的条目 {key} 不存在",
+                                   f"reversal {event.entry_id} names entry {key}, which no "
+                                   "earlier event recorded", "target_entry_id")
             target = (str(row[0]), int(row[1]), str(row[2]))
         category, batch, project = target
         self._fact(event, position, M.REVERSED_MEASURE[event.target_kind], event.amount_fen,

@@ -2,8 +2,16 @@
 
 from __future__ import annotations
 
-from projections.db import Cursor
-from projections.schema import COUNTIES, FACTS, FLOWS, MILESTONES, PROGRAMMES, PROJECTS
+from projections.db import Cursor, Row
+from projections.schema import (
+    COUNTIES,
+    FACTS,
+    FLOWS,
+    INCONSISTENT,
+    MILESTONES,
+    PROGRAMMES,
+    PROJECTS,
+)
 from projections.translate import PROJECT_MEASURES, MilestoneRows, MoneyRows
 
 FACT_COLUMNS = ("position", "programme", "county_code", "day", "measure", "category", "batch",
@@ -46,3 +54,11 @@ def write_money(cur: Cursor, rows: MoneyRows) -> None:
 
 def write_milestones(cur: Cursor, rows: MilestoneRows) -> None:
     cur.insert_many(MILESTONES, MILESTONE_COLUMNS, rows.rows)
+
+
+def write_flags(cur: Cursor, flags: list[Row]) -> None:
+    """Flag the events left out; a position flagged already (by the other projection) stays."""
+    cur.executemany(
+        f"INSERT INTO {INCONSISTENT} (position, programme, county_code, stream_id, version, "
+        "problem_zh, problem_en) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (position) DO NOTHING",
+        flags)

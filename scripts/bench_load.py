@@ -1,16 +1,19 @@
-"""Loading a long county stream: with snapshots (what the ledger does) and by replaying every
-event (what it would do without them), on SQLite and PostgreSQL.
+"""Loading a long county stream: with the snapshot key (its newest snapshot, tag and head
+checked, plus the events after it) and without it (every event replayed), on SQLite and
+PostgreSQL.
 
     python scripts/bench_load.py [--events 20000] [--repeat 7]   (from the repository root)
 
-Prints the median time to load a county with EVENTS events from the store with a cold cache
-(its newest snapshot and the events after it, as a new process does), and the time to replay
-the whole stream instead.
+Prints the median time to load a county with EVENTS events from the store with a cold cache,
+as a new process does: with the key (the ledger uses its newest authenticated snapshot), with
+no key (snapshots are not read: the repository replays the stream), and the bare replay of
+the whole stream by the library for reference.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 from functools import partial
@@ -21,6 +24,7 @@ from eventsourcing.application import project_aggregate
 
 from ledger.application import FundLedger
 from ledger.county import county_stream_id
+from ledger.snapshots import SNAPSHOT_KEY_SETTING
 
 
 def build(env: dict[str, str], events: int) -> None:
@@ -56,18 +60,23 @@ def main() -> None:
     args = parser.parse_args()
     stream = county_stream_id(PROGRAMME, "441423")
     print(f"county stream of {args.events} disbursements; medians of {args.repeat}")
-    print(f"{'store':<10} {'load with snapshots ms':>23} {'replay all events ms':>21}")
+    print(f"{'store':<10} {'load, key ms':>13} {'load, no key ms':>16} "
+          f"{'replay all events ms':>21}")
     for kind in ("sqlite", "postgres"):
         store = Store(kind)
         try:
-            env = store.env()
-            build(env, args.events)
-
-            app = FundLedger(env)
-            print(f"{kind:<10} {timed(partial(load, app, stream), args.repeat):>23.1f} "
-                  f"{timed(partial(replay, app, stream), max(3, args.repeat // 2)):>21.1f}",
-                  flush=True)
-            app.close()
+            plain = store.env()
+            keyed = {**plain, SNAPSHOT_KEY_SETTING: os.urandom(32).hex()}
+            build(keyed, args.events)
+            with_key, no_key = FundLedger(keyed), FundLedger(plain)
+            fewer = max(3, args.repeat // 2)
+            print(f"{kind:<10} {timed(partial(load, with_key, stream), args.repeat):>13.1f} "
+                  f"{timed(partial(load, no_key, stream), fewer):>16.1f} "
+                  f"{timed(partial(replay, with_key, stream), fewer):>21.1f}", flush=True)
+            assert with_key.snapshots is not None and no_key.snapshots is not None
+            assert with_key.snapshots.used >= args.repeat and no_key.snapshots.used == 0
+            with_key.close()
+            no_key.close()
         finally:
             store.close()
 

@@ -1,22 +1,27 @@
-"""Snapshots: a long county stream loads from its newest snapshot, to exactly the state that
-replaying every event gives."""
+"""Snapshots: with the snapshot key, a long county stream loads from its newest snapshot, to
+exactly the state that replaying every event gives (attacks: tests/test_snapshot_attacks.py)."""
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from eventsourcing.application import project_aggregate
 
 from ledger.application import SNAPSHOT_INTERVAL_EVENTS, FundLedger
 from ledger.county import county_stream_id
-from tests.conftest import COUNTY, COUNTY_ACTOR, PROGRAMME, PROVINCE, cmd
+from ledger.snapshots import SNAPSHOT_KEY_SETTING
+from ledger.stores import store_env
+from tests.conftest import COUNTY, COUNTY_ACTOR, PROGRAMME, PROVINCE, TODAY, cmd
 
 STATE_FIELDS = ("allocation_fen", "appropriated_fen", "disbursed_fen", "expended_fen",
                 "recovered_fen", "projects", "budget_by_category", "entries", "head_hash")
 
 
-def test_snapshot_load_equals_full_replay(app: FundLedger, make_app: Any) -> None:
+def test_snapshot_load_equals_full_replay(app: FundLedger, store_url: str) -> None:
     """After 1,200 disbursements there are snapshots; a fresh process's load equals a replay."""
+    env = {**store_env(store_url), SNAPSHOT_KEY_SETTING: os.urandom(32).hex()}
+    app = FundLedger(env, clock=lambda: TODAY)  # with the key; the fixture admitted the county
     app.execute(cmd("appropriation", entry_id="A1", batch=1, amount="5000000",
                     document_no="X", business_date="2020-04-01"), PROVINCE)
     app.execute(cmd("project", project_code="P1", name="n", category="training",
@@ -32,10 +37,13 @@ def test_snapshot_load_equals_full_replay(app: FundLedger, make_app: Any) -> Non
     snapshots = list(app.snapshots.get(stream)) if app.snapshots else []
     assert [s.originator_version for s in snapshots] == [703, 1203]
 
-    fresh = make_app()
+    fresh = FundLedger(env, clock=lambda: TODAY)
     loaded = fresh.county(PROGRAMME, COUNTY)
+    assert fresh.snapshots is not None and fresh.snapshots.used == 1  # type: ignore[attr-defined]
     replayed: Any = project_aggregate(None, fresh.events.get(stream))
     assert loaded.version == replayed.version == 1203
     for name in STATE_FIELDS:
         assert getattr(loaded, name) == getattr(replayed, name), name
     assert loaded.disbursed_fen == sum(100 + i for i in range(len(items)))
+    app.close()
+    fresh.close()
