@@ -9,12 +9,15 @@ Bundle directory::
     checkpoints.jsonl  {"consistency_proof", "consistency_to", "note", "seq", "size"} per checkpoint
     keys.json          {"log_keys": [{"from_size", "statement", "vkey"}], "origin", "witnesses"}
     statements.json    balances, compliance, execution as the read models report them
+    boundary.json      `until` bundles cut before the checkpoint: the first event left out, with
+                       its inclusion proof (it proves the prefix is the longest by that date)
     README.txt         how to verify
 """
 
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from collections.abc import Sequence
 
@@ -28,7 +31,16 @@ CHECKPOINTS = "checkpoints.jsonl"
 KEYS = "keys.json"
 STATEMENTS = "statements.json"
 README = "README.txt"
+BOUNDARY = "boundary.json"
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")  # "until DATE" ends at midnight, Beijing
 STREAMED = frozenset({EVENTS, LEAVES, PROOFS})  # hashed while they are read, not before
+
+
+def until_cutoff(until: dt.date) -> str:
+    """The first event timestamp (fixed UTC format) after DATE's end in China Standard Time:
+    a bundle `until` DATE holds the events of the log before the first one at or after it."""
+    end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), CHINA_TZ)
+    return end.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def b64_list(items: Sequence[bytes]) -> list[str]:
