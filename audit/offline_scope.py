@@ -55,15 +55,13 @@ def check_claims(b: _Bundle, builder: StatementBuilder, latest: Checkpoint | Non
 
 
 def _scope(r: BundleReport, builder: StatementBuilder) -> None:
-    """A full bundle names no programme or county; a scoped one holds only its own streams."""
+    """A bundle that names a programme or county holds only the streams of that scope (a full
+    bundle may name one, when the scope is the whole log); a scoped bundle names one."""
     scope = r.scope
     programme, county = scope.get("programme"), scope.get("county")
-    if scope.get("full"):
-        if programme is not None or county is not None:
-            r.add("bundle", f"{FMT.MANIFEST} scope", "全量包不应指定项目或县",
-                  "a full bundle's scope names a programme or county")
-        return
     if programme is None and county is None:
+        if scope.get("full"):
+            return
         r.add("bundle", f"{FMT.MANIFEST} scope", "部分包未指定项目或县",
               "a scoped bundle names neither a programme nor a county")
         return
