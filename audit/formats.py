@@ -70,7 +70,9 @@ Verify it offline, with nothing but Python 3.11+ and the `cryptography` package:
 It recomputes every event hash, every per-stream chain link, every Merkle leaf and root (or,
 in a bundle of one county or programme, every inclusion proof), every checkpoint signature and
 witness cosignature, the consistency of every checkpoint with the latest, the consistency with
-a checkpoint you held before (--since), and the statements in statements.json.
+a checkpoint you held before (--since), that every witness named with --witness has
+cosigned the checkpoint (or --quorum N of them), that the bundle holds what its manifest
+claims (its prefix, scope and origin), and the statements in statements.json.
 Exit 0: verified; 1: a check failed (the report names the place); 2: the bundle is unreadable.
 See docs/audit.md of fundledger for the formats and for what is and is not guaranteed.
 """

@@ -59,6 +59,9 @@ def verify_bundle(
     elif cps.latest is not None:
         scan_scoped(b, builder, cps.latest)
         _held_by_proofs(r, cps, held)
+        r.notes.append("a scoped bundle proves that each of its events is in the signed log, not "
+                       "that no event of its scope was left out / 部分包证明其中每个事件都在"
+                       "签名日志中，但不能证明范围内没有遗漏的事件")
     elif r.scope.get("full"):  # no valid checkpoint (reported): still check what can be
         scan_full(b, builder, set())
     b.finish_streams()
