@@ -111,13 +111,16 @@ def history(ctx: Ctx, programme: str, county: str | None, project: str | None,
 @click.option("--key", "keys", multiple=True,
               help="the log's verifier key (vkey), held outside: the key history must hold it")
 @click.option("--witness", "witnesses", multiple=True,
-              help="a witness's verifier key (type 0x04) you trust")
+              help="a witness's verifier key (type 0x04) you trust: it must have cosigned the "
+                   "latest checkpoint (every witness named, unless --quorum)")
+@click.option("--quorum", type=click.IntRange(min=1), default=None,
+              help="how many of the witnesses named must have cosigned (default: all)")
 @click.option("--reconcile", "reconcile", is_flag=True,
               help="also recompute balances and year-end execution from the events and hold "
                    "them against the read models (对账)")
 @click.pass_obj
 def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
-           witnesses: tuple[str, ...], reconcile: bool) -> None:
+           witnesses: tuple[str, ...], quorum: int | None, reconcile: bool) -> None:
     """Re-read everything stored and recompute it: every event hash and chain link, every
     Merkle leaf and stored node, the root of every checkpoint, every signature and
     cosignature, and the consistency with a checkpoint held outside (--since). 校验
@@ -135,10 +138,10 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
     held_text = filein.read_held_file(since_file) if since_file else None
     try:
         trusted = [parse_vkey(k.strip()) for k in keys]
-        trusted_witnesses = [parse_vkey(w.strip()) for w in witnesses]
+        trusted_witnesses = _witness_keys(witnesses, quorum)
         held = read_held(held_text) if held_text is not None else None
         with LogDB(ctx.db) as db:
-            report, log = verify_store(db, trusted, trusted_witnesses, held)
+            report, log = verify_store(db, trusted, trusted_witnesses, held, quorum=quorum)
         if reconcile:
             for finding in _reconcile(ctx):
                 log.findings.add(finding)
@@ -175,6 +178,17 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
         for line in rest[1:10]:
             render.echo(f"  also: {line}", err=True)
     sys.exit(EXIT_OK if intact else EXIT_RULE)
+
+
+def _witness_keys(witnesses: tuple[str, ...], quorum: int | None) -> list[Any]:
+    """The witnesses' keys; a quorum larger than the witnesses named is a usage error."""
+    from audit.note import parse_vkey
+
+    keys = [parse_vkey(w.strip()) for w in witnesses]
+    if quorum is not None and quorum > len(set(keys)):
+        fail(EXIT_USAGE, f"--quorum {quorum} 多于 --witness 指定的见证人数 / --quorum {quorum} "
+                         f"exceeds the {len(set(keys))} witnesses named with --witness")
+    return keys
 
 
 def _reconcile(ctx: Ctx) -> list[Any]:

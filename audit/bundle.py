@@ -32,7 +32,6 @@ from ledger.chain import canonical_bytes, hash_document
 
 # The statements the ledger reports for a scope, as of a log position (a notification id).
 LedgerStatements = Callable[["Scope", int], dict[str, Any]]
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")  # "until DATE" ends at midnight, Beijing
 
 
 @dataclass(frozen=True)
@@ -44,10 +43,7 @@ class Scope:
     @property
     def cutoff(self) -> str | None:
         """The first timestamp (fixed UTC format) after DATE's end in China Standard Time."""
-        if self.until is None:
-            return None
-        end = dt.datetime.combine(self.until + dt.timedelta(days=1), dt.time(), CHINA_TZ)
-        return end.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        return None if self.until is None else FMT.until_cutoff(self.until)
 
 
 @dataclass
@@ -59,6 +55,7 @@ class _Out:
     count: int = 0
     streams: set[str] = field(default_factory=set)
     position: int = 0  # the notification id of the last event of the log's prefix
+    boundary: dict[str, Any] | None = None  # the first event after `until` (boundary.json)
 
 
 def _selected_streams(db: LogDB, cur: Cursor, scope: Scope) -> set[str] | None:
@@ -120,6 +117,10 @@ def _write_events(db: LogDB, cur: Cursor, out: _Out, selected: set[str] | None, 
         except ValueError as e:  # written as stored, for the verifier to report
             event_type, timestamp, prev_hash, data = "", "", "", {"undecodable": str(e)}
         if cutoff is not None and timestamp >= cutoff:
+            if leaf is not None:
+                out.boundary = _boundary(cur, hash_document(
+                    sid, row.originator_version, event_type, timestamp, prev_hash, data),
+                    leaf, checkpoint.size)
             return i
         out.position = row.id
         if selected is not None and sid not in selected:
@@ -137,6 +138,12 @@ def _write_events(db: LogDB, cur: Cursor, out: _Out, selected: set[str] | None, 
             proof = _inclusion(cur, leaf[0], checkpoint.size)
             out.proofs.write(FMT.proof_line(leaf[0], proof))
     return n
+
+
+def _boundary(cur: Cursor, doc: dict[str, Any], leaf: LeafRow, size: int) -> dict[str, Any]:
+    """The first event left out by `until`, proven at its place: the prefix is the longest."""
+    return {"event": doc, "event_hash": hashlib.sha256(canonical_bytes(doc)).hexdigest(),
+            "leaf_index": leaf[0], "inclusion_proof": FMT.b64_list(_inclusion(cur, leaf[0], size))}
 
 
 def _inclusion(cur: Cursor, index: int, size: int) -> list[bytes]:
@@ -210,6 +217,8 @@ def export(db: LogDB, directory: Path, scope: Scope, page: int = 5000,
         checkpoints = _checkpoint_lines(cur, latest)
         keys = _keys_doc(cur)
     _write_json_lines(directory / FMT.CHECKPOINTS, checkpoints)
+    if out.boundary is not None:
+        _write_json(directory / FMT.BOUNDARY, out.boundary)
     _write_json(directory / FMT.KEYS, keys)
     if ledger_statements is not None:
         _write_json(directory / FMT.STATEMENTS, ledger_statements(scope, out.position))

@@ -75,6 +75,47 @@ def check_cosignatures(
     return done, problems
 
 
+def required_witnesses(witnesses: Sequence[VerifierKey],
+                       quorum: int | None = None) -> tuple[list[VerifierKey], int]:
+    """The distinct witnesses named (`--witness`) and how many of them must have cosigned:
+    every one, or `quorum` of them. ValueError if the quorum cannot be met by those named."""
+    named = list(dict.fromkeys(witnesses))
+    for k in named:
+        if k.sig_type != SIG_TYPE_COSIGNATURE_V1:
+            raise ValueError(f"见证人公钥不是副署公钥（类型 0x04）/ the witness key {k.vkey()} "
+                             "is not a cosigner key (type 0x04)")
+    need = len(named) if quorum is None else quorum
+    if quorum is not None and not 1 <= quorum <= len(named):
+        raise ValueError(f"--quorum {quorum} 应在 1 与 --witness 指定的见证人数 {len(named)} "
+                         f"之间 / --quorum {quorum} must be between 1 and the {len(named)} "
+                         "witnesses named with --witness")
+    return named, need
+
+
+def missing_cosigners(done: Iterable[dict[str, Any]], witnesses: Sequence[VerifierKey],
+                      quorum: int | None = None) -> list[tuple[str, str]]:
+    """The problems, one per named witness without a valid cosignature, when fewer than the
+    quorum (default: every named witness) have cosigned; [] when enough have.
+
+    `done` is the first result of `check_cosignatures`: only verified cosignatures count."""
+    named, need = required_witnesses(witnesses, quorum)
+    signed = set()
+    for d in done:
+        try:
+            signed.add(parse_vkey(str(d["vkey"])))
+        except NoteError:
+            continue
+    missing = [k for k in named if k not in signed]
+    if len(named) - len(missing) >= need:
+        return []
+    have = len(named) - len(missing)
+    return [(f"缺少见证人 {k.name}（{k.vkey()}）的有效副署：{len(named)} 个指定见证人中"
+             f"只有 {have} 个副署，要求 {need} 个",
+             f"not cosigned by the witness {k.name} ({k.vkey()}): {have} of the "
+             f"{len(named)} witnesses named have cosigned, {need} required")
+            for k in missing]
+
+
 def read_held(text: str) -> str:
     """A checkpoint held outside: a signed note, or a receipt (JSON) that carries one."""
     stripped = text.lstrip()

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from audit import formats as FMT
-from audit.cpcheck import check_checkpoint, read_held
+from audit.cpcheck import check_checkpoint, missing_cosigners, read_held, required_witnesses
 from audit.note import NoteError, VerifierKey, parse_vkey
 from audit.offline_bundle import (
     BundleReport,
@@ -30,6 +30,7 @@ from audit.offline_bundle import (
 )
 from audit.offline_events import scan_full, scan_scoped, statements
 from audit.offline_receipt import verify_receipt
+from audit.offline_scope import check_claims
 from audit.statements import StatementBuilder
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
@@ -38,14 +39,19 @@ EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
 def verify_bundle(
     directory: Path, trusted_keys: Sequence[VerifierKey] = (),
     trusted_witnesses: Sequence[VerifierKey] = (), held_note: str | None = None,
+    quorum: int | None = None,
 ) -> BundleReport:
-    """Verify a bundle directory; the report lists what was checked and every finding."""
+    """Verify a bundle directory; the report lists what was checked and every finding.
+
+    Every witness in `trusted_witnesses` (or `quorum` of them) must have cosigned the
+    bundle's checkpoint."""
     r = BundleReport(str(directory))
     b = _Bundle(directory, r)
     m = b.manifest
     r.scope, r.prefix_size = dict(m.get("scope") or {}), int(m.get("prefix_size", 0))
     history, witnesses = _history(b, trusted_keys)
     cps = _checkpoints(b, history, witnesses, trusted_witnesses)
+    _witnessed(r, trusted_witnesses, quorum)
     builder = StatementBuilder()
     held = _held(r, history, trusted_keys, held_note)
     if cps.latest is not None and r.scope.get("full"):
@@ -53,6 +59,9 @@ def verify_bundle(
     elif cps.latest is not None:
         scan_scoped(b, builder, cps.latest)
         _held_by_proofs(r, cps, held)
+        r.notes.append("a scoped bundle proves that each of its events is in the signed log, not "
+                       "that no event of its scope was left out / 部分包证明其中每个事件都在"
+                       "签名日志中，但不能证明范围内没有遗漏的事件")
     elif r.scope.get("full"):  # no valid checkpoint (reported): still check what can be
         scan_full(b, builder, set())
     b.finish_streams()
@@ -61,7 +70,21 @@ def verify_bundle(
         r.add("bundle", FMT.MANIFEST, "清单中的事件数或流数与包内不符",
               f"the manifest states {m.get('events')} events in {m.get('streams')} streams; "
               f"the bundle holds {r.events} in {r.streams}")
+    check_claims(b, builder, cps.latest)
+    b.finish_files()
     return r
+
+
+def _witnessed(r: BundleReport, witnesses: Sequence[VerifierKey], quorum: int | None) -> None:
+    """The witnesses held outside (`--witness`) must have cosigned the bundle's checkpoint."""
+    if not witnesses:
+        return
+    if r.checkpoint is None:
+        r.add("witnesses", "checkpoint", "没有已验证的检查点，指定的见证人无从副署",
+              "no verified checkpoint, so none carries the named witnesses' cosignatures")
+        return
+    for zh, en in missing_cosigners(r.checkpoint["cosignatures"], witnesses, quorum):
+        r.add("witnesses", f"checkpoint (size {r.checkpoint['size']})", zh, en)
 
 
 def _full(b: _Bundle, cps: _Checkpoints, builder: StatementBuilder, held: Any) -> None:
@@ -91,7 +114,13 @@ def _full(b: _Bundle, cps: _Checkpoints, builder: StatementBuilder, held: Any) -
         if held.size <= k:
             _held_result(r, held, roots.get(held.size) == held.root)
         else:
-            _held_by_proofs(r, cps, held)
+            r.held = {"size": held.size, "root": base64.b64encode(held.root).decode(),
+                      "consistent": False}
+            r.add("held", f"held checkpoint (size {held.size})",
+                  f"外部持有的检查点覆盖 {held.size} 个叶子，包只含前 {k} 个：无法证明其余事件"
+                  "（包被截短，或导出时用了 until）",
+                  f"the held checkpoint covers {held.size} leaves, the bundle only the first "
+                  f"{k}: it cannot show the rest (cut short, or exported with --until)")
 
 
 def _held(r: BundleReport, history: Any, trusted: Sequence[VerifierKey],
@@ -160,7 +189,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--key", action="append", default=[],
                         help="the log's verifier key (vkey), held outside the ledger")
     parser.add_argument("--witness", action="append", default=[],
-                        help="a witness's verifier key (type 0x04) you trust")
+                        help="a witness's verifier key (type 0x04) you trust: it must have "
+                             "cosigned the checkpoint (every witness named, unless --quorum)")
+    parser.add_argument("--quorum", type=int, default=None,
+                        help="how many of the witnesses named must have cosigned (default: all)")
     parser.add_argument("--since", help="a checkpoint you held before (note, or a receipt)")
     parser.add_argument("--json", action="store_true", help="machine-readable report")
     args = parser.parse_args(argv)
@@ -168,13 +200,15 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         keys = _parse_keys(args.key, "--key")
         witnesses = _parse_keys(args.witness, "--witness")
+        required_witnesses(witnesses, args.quorum)  # refused before reading: a usage error
         held = read_held(Path(args.since).read_text("utf-8")) if args.since else None
         path = Path(args.path)
         if path.is_dir():
-            report = verify_bundle(path, keys, witnesses, held)
+            report = verify_bundle(path, keys, witnesses, held, args.quorum)
             code = print_bundle(report, time.perf_counter() - started, args.json)
         else:
-            result = verify_receipt(json.loads(path.read_text("utf-8")), keys, witnesses)
+            result = verify_receipt(json.loads(path.read_text("utf-8")), keys, witnesses,
+                                    args.quorum)
             code = print_receipt(result, bool(keys), args.json)
     except (OSError, ValueError, NoteError) as e:
         print(f"无法读取 / unreadable: {e}", file=sys.stderr)

@@ -50,6 +50,7 @@ class BundleReport:
     streams: int = 0
     leaves: int = 0
     prefix_size: int = 0
+    scope_confirmed: bool = True  # False: the manifest's scope is not that of the events
     files_checked: int = 0
     keys: list[str] = field(default_factory=list)
     keys_trusted: bool | None = None
@@ -90,7 +91,10 @@ class _Bundle:
                 self.manifest.get("format") != FMT.BUNDLE_FORMAT:
             raise BundleUnreadable(f"{directory} is not a {FMT.BUNDLE_FORMAT} bundle")
         self.files: dict[str, Any] = self.manifest.get("files") or {}
+        if not isinstance(self.files, dict):
+            raise BundleUnreadable(f"{directory}/{FMT.MANIFEST}: `files` is not an object")
         self.digests: dict[str, Any] = {}
+        self.checked: set[str] = set()
         listed = set(self.files) | {FMT.MANIFEST}
         for p in sorted(directory.iterdir()):
             if p.name not in listed:
@@ -112,7 +116,25 @@ class _Bundle:
         for name, digest in self.digests.items():
             self._check(name, digest.hexdigest(), (self.dir / name).stat().st_size)
 
+    def finish_files(self) -> None:
+        """Every file the manifest lists and no check has read (README.txt...) is hashed too."""
+        for name in sorted(set(self.files) - self.checked):
+            path = self.dir / name
+            if name in ("", ".", "..") or Path(name).name != name:
+                self.report.files_checked += 1
+                self.report.add("bundle", name, "清单中的文件名不是包内的文件",
+                                "a name in the manifest is not a file of the bundle")
+            elif path.is_file():
+                digest = hashlib.sha256()
+                with path.open("rb") as f:
+                    while block := f.read(READ_BLOCK_BYTES):
+                        digest.update(block)
+                self._check(name, digest.hexdigest(), path.stat().st_size)
+            else:
+                self._check(name, None, 0)
+
     def _check(self, name: str, sha256: str | None, size: int) -> None:
+        self.checked.add(name)
         listed = self.files.get(name)
         if listed is None and sha256 is None:
             return  # neither listed nor present (e.g. proofs of a full bundle)
@@ -121,7 +143,8 @@ class _Bundle:
             self.report.add("bundle", name, "文件不在清单中", "the file is not in the manifest")
         elif sha256 is None:
             self.report.add("bundle", name, "清单中的文件缺失", "a file of the manifest is missing")
-        elif (listed.get("sha256"), listed.get("bytes")) != (sha256, size):
+        elif not isinstance(listed, dict) or \
+                (listed.get("sha256"), listed.get("bytes")) != (sha256, size):
             self.report.add("bundle", name, "文件的 SHA-256 与清单不符",
                             "the file's SHA-256 does not match the manifest")
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from audit import formats as FMT
 from audit.checkpoint import Checkpoint
-from audit.cpcheck import check_checkpoint, check_cosignatures
+from audit.cpcheck import check_checkpoint, check_cosignatures, missing_cosigners
 from audit.findings import LogFinding
 from audit.keyhistory import KeyHistory, KeyRecord, check_history, endorsed_by
 from audit.merkle import leaf_hash, verify_inclusion
@@ -66,8 +66,12 @@ def _checkpoint(doc: dict[str, Any], history: KeyHistory, h: str) -> Checkpoint:
 
 
 def verify_receipt(doc: Any, trusted_keys: Sequence[VerifierKey] = (),
-                   trusted_witnesses: Sequence[VerifierKey] = ()) -> dict[str, Any]:
-    """{"verified": True, "leaf_index", "tree_size", ...} or {"verified": False, "findings"}."""
+                   trusted_witnesses: Sequence[VerifierKey] = (),
+                   quorum: int | None = None) -> dict[str, Any]:
+    """{"verified": True, "leaf_index", "tree_size", ...} or {"verified": False, "findings"}.
+
+    Every witness in `trusted_witnesses` (or `quorum` of them) must have cosigned the
+    receipt's checkpoint."""
     try:
         if not isinstance(doc, dict) or doc.get("format") != FMT.RECEIPT_FORMAT:
             raise _Failed("receipt", "不是收据", f"not a {FMT.RECEIPT_FORMAT} document")
@@ -79,6 +83,10 @@ def verify_receipt(doc: Any, trusted_keys: Sequence[VerifierKey] = (),
             note, _cosigs(note, [*witnesses, *trusted_witnesses]), trusted_witnesses)
         if problems:
             raise _Failed("cosignatures", *problems[0])
+        missing = missing_cosigners(done, trusted_witnesses, quorum)
+        if missing:
+            raise _Failed("witnesses", "；".join(zh for zh, _ in missing),
+                          "; ".join(en for _, en in missing))
     except _Failed as e:
         return {"verified": False, "findings": [e.finding.to_dict()]}
     except NoteError as e:

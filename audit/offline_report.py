@@ -38,6 +38,8 @@ def print_bundle(r: BundleReport, seconds: float, as_json: bool) -> int:
         f"programme {scope.get('programme') or '-'} county {scope.get('county') or '-'}")
     if scope.get("until"):
         what += f", until {scope['until']}"
+    if not r.scope_confirmed:
+        what += "; as its manifest states, NOT what its events hold / 清单所述范围与事件不符"
     print(f"审计包 / bundle {r.path} ({what}); origin {r.origin or '?'}")
     print(f"  files: {r.files_checked} checked against the manifest's SHA-256s")
     trust = {True: "trusted (matches --key)", False: "NOT the trusted key",

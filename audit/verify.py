@@ -19,7 +19,13 @@ from audit import log
 from audit.chains import ChainReport, StoredRow, verify_chains
 from audit.checkpoint import Checkpoint
 from audit.compact import CompactRange
-from audit.cpcheck import CosignatureEntry, body_of, check_checkpoint, check_cosignatures
+from audit.cpcheck import (
+    CosignatureEntry,
+    body_of,
+    check_checkpoint,
+    check_cosignatures,
+    missing_cosigners,
+)
 from audit.db import CHECKPOINTS, LEAVES, NODES, Cursor, LogDB, stream_id_of
 from audit.findings import Findings, LogFinding
 from audit.keyhistory import KeyHistory, check_history, endorsed_by
@@ -152,15 +158,20 @@ def _keys(cur: Cursor, report: LogReport, trusted: Sequence[VerifierKey]) -> Key
 def verify_store(
     db: LogDB, trusted_keys: Sequence[VerifierKey] = (),
     trusted_witnesses: Sequence[VerifierKey] = (), held_note: str | None = None,
-    page: int = PAGE_ROWS,
+    page: int = PAGE_ROWS, quorum: int | None = None,
 ) -> tuple[ChainReport, LogReport]:
-    """Verify everything stored; the chain report (of `verify_chains`) and the log report."""
+    """Verify everything stored; the chain report (of `verify_chains`) and the log report.
+
+    Every witness in `trusted_witnesses` (or `quorum` of them) must have cosigned the latest
+    checkpoint: a witness that refused (a fork) or whose cosignature was removed is a finding."""
     report = LogReport()
     with db.snapshot() as cur:
         check_snapshots(db, cur, report)  # every stored snapshot against the replayed state
         if not db.has_events(cur):
+            _witnessed(report, trusted_witnesses, quorum)
             return verify_chains(()), report
         if not db.has_log(cur):
+            _witnessed(report, trusted_witnesses, quorum)
             chain = verify_chains(db.events_after(cur, 0, page))
             report.unsealed = chain.events
             report.notes.append("the log was never sealed: no leaf, no checkpoint verified "
@@ -180,6 +191,7 @@ def verify_store(
         scan.finish()
         # Signed facts first: their findings say most about what happened.
         _checkpoints(cur, report, history, scan.roots, trusted_witnesses)
+        _witnessed(report, trusted_witnesses, quorum)
         if held_note is not None and held is not None:
             _check_held(report, history, trusted_keys, held_note, scan.roots)
         _check_nodes(cur, report, report.leaves)
@@ -260,6 +272,19 @@ def _cosignatures(cur: Cursor, report: LogReport, cp: log.StoredCheckpoint,
     if report.latest is None or cp.size >= report.latest["size"]:
         report.latest = {"seq": cp.seq, "size": cp.size, "root": body_of(cp.note).root.hex(),
                          "key_id": cp.key_id, "note": cp.note, "cosignatures": done}
+
+
+def _witnessed(report: LogReport, witnesses: Sequence[VerifierKey], quorum: int | None) -> None:
+    """The witnesses held outside (`--witness`) must have cosigned the latest checkpoint."""
+    if not witnesses:
+        return
+    latest = report.latest
+    if latest is None:
+        report.add("witnesses", "latest checkpoint", "没有已验证的检查点，指定的见证人无从副署",
+                   "no verified checkpoint, so none carries the named witnesses' cosignatures")
+        return
+    for zh, en in missing_cosigners(latest["cosignatures"], witnesses, quorum):
+        report.add("witnesses", f"checkpoint #{latest['seq']} (size {latest['size']})", zh, en)
 
 
 def _held_body(report: LogReport, note: str | None) -> Checkpoint | None:

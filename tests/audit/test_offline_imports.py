@@ -22,6 +22,7 @@ ALLOWED_OWN = {"ledger", "ledger.chain", "audit", "audit.merkle", "audit.note",
                "audit.checkpoint", "audit.compact", "audit.cpcheck", "audit.findings",
                "audit.formats", "audit.keyhistory", "audit.statements", "audit.offline",
                "audit.offline_bundle", "audit.offline_events", "audit.offline_receipt",
+               "audit.offline_scope",
                "audit.offline_report"}
 PROBE = """
 import sys
