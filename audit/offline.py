@@ -30,6 +30,7 @@ from audit.offline_bundle import (
 )
 from audit.offline_events import scan_full, scan_scoped, statements
 from audit.offline_receipt import verify_receipt
+from audit.ruleaudit import RuleAudit
 from audit.statements import StatementBuilder
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
@@ -46,15 +47,16 @@ def verify_bundle(
     r.scope, r.prefix_size = dict(m.get("scope") or {}), int(m.get("prefix_size", 0))
     history, witnesses = _history(b, trusted_keys)
     cps = _checkpoints(b, history, witnesses, trusted_witnesses)
-    builder = StatementBuilder()
+    builder, rules = StatementBuilder(), RuleAudit(r.findings)
     held = _held(r, history, trusted_keys, held_note)
     if cps.latest is not None and r.scope.get("full"):
-        _full(b, cps, builder, held)
+        _full(b, cps, builder, held, rules)
     elif cps.latest is not None:
-        scan_scoped(b, builder, cps.latest)
+        scan_scoped(b, builder, cps.latest, rules)
         _held_by_proofs(r, cps, held)
     elif r.scope.get("full"):  # no valid checkpoint (reported): still check what can be
-        scan_full(b, builder, set())
+        scan_full(b, builder, set(), rules)
+    rules.finish()
     b.finish_streams()
     statements(b, builder)
     if (r.events, r.streams) != (m.get("events"), m.get("streams")):
@@ -64,11 +66,12 @@ def verify_bundle(
     return r
 
 
-def _full(b: _Bundle, cps: _Checkpoints, builder: StatementBuilder, held: Any) -> None:
+def _full(b: _Bundle, cps: _Checkpoints, builder: StatementBuilder, held: Any,
+          rules: RuleAudit) -> None:
     r, latest, k = b.report, cps.latest, b.report.prefix_size
     assert latest is not None
     wanted = {s for s in cps.by_size if s <= k} | ({held.size} if held is not None else set())
-    roots = scan_full(b, builder, wanted)
+    roots = scan_full(b, builder, wanted, rules)
     if (r.events, r.leaves) != (k, k):
         r.add("bundle", "events", f"包含 {r.events} 个事件、{r.leaves} 个叶子，应为 {k} 个"
               "（事件被删除或插入）", f"the bundle holds {r.events} events and {r.leaves} "

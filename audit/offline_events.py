@@ -17,6 +17,7 @@ from audit.checkpoint import Checkpoint
 from audit.compact import CompactRange
 from audit.merkle import EMPTY_ROOT, leaf_hash, verify_inclusion
 from audit.offline_bundle import BundleReport, _Bundle, _chain_problem, _event, _loads
+from audit.ruleaudit import RuleAudit
 from audit.statements import StatementBuilder
 from ledger.chain import GENESIS_HASH
 
@@ -68,7 +69,8 @@ def _chain(r: BundleReport, heads: dict[str, tuple[int, str]], i: int, doc: dict
     heads[sid] = (doc["version"], h)
 
 
-def scan_full(b: _Bundle, builder: StatementBuilder, wanted: set[int]) -> dict[int, bytes]:
+def scan_full(b: _Bundle, builder: StatementBuilder, wanted: set[int],
+              rules: RuleAudit | None = None) -> dict[int, bytes]:
     """Events beside leaves 0..k-1; the roots at the wanted sizes (and at the end, key -1).
 
     The hot loop of the verifier: a well-formed event costs one parse, one canonical
@@ -79,6 +81,7 @@ def scan_full(b: _Bundle, builder: StatementBuilder, wanted: set[int]) -> dict[i
     heads: dict[str, tuple[int, str]] = {}
     roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in wanted else {}
     add, push, genesis = builder.add, tree.push_event_hash, (0, GENESIS_HASH)
+    audit = rules.add_doc if rules is not None else None
     pairs = zip_longest(b.stream(FMT.EVENTS), b.stream(FMT.LEAVES))
     for i, (line, leaf_line) in enumerate(pairs):
         doc, h = None, ""
@@ -92,6 +95,8 @@ def scan_full(b: _Bundle, builder: StatementBuilder, wanted: set[int]) -> dict[i
                     _chain(r, heads, i, doc, h)
                 heads[sid] = (version, h)
                 add(doc)
+                if audit is not None:
+                    audit(doc)
                 if leaf_line == _LEAF_LINE % (h.encode(), i, sid.encode(), version):
                     r.leaves += 1
                     push(bytes.fromhex(h))
@@ -124,7 +129,8 @@ def _irregular_leaf(r: BundleReport, i: int, line: bytes | None, leaf_line: byte
         roots[tree.size] = tree.root()
 
 
-def scan_scoped(b: _Bundle, builder: StatementBuilder, latest: Checkpoint) -> None:
+def scan_scoped(b: _Bundle, builder: StatementBuilder, latest: Checkpoint,
+                rules: RuleAudit | None = None) -> None:
     """Events beside their leaves and inclusion proofs against the latest checkpoint."""
     r, last = b.report, -1
     heads: dict[str, tuple[int, str]] = {}
@@ -139,6 +145,8 @@ def scan_scoped(b: _Bundle, builder: StatementBuilder, latest: Checkpoint) -> No
         if doc is not None:
             _chain(r, heads, i, doc, h)
             builder.add(doc)
+            if rules is not None:
+                rules.add_doc(doc)
         leaf = _leaf(r, i, leaf_line)
         if leaf is None:
             continue

@@ -25,6 +25,7 @@ from audit.findings import Findings, LogFinding
 from audit.keyhistory import KeyHistory, check_history, endorsed_by
 from audit.merkle import leaf_hash, node_hash
 from audit.note import NoteError, VerifierKey
+from audit.ruleaudit import RuleAudit
 
 PAGE_ROWS = 5000  # keyset pages, where a store is read in pages
 _loads: Callable[[bytes], Any] = json.loads
@@ -155,11 +156,13 @@ def verify_store(
 ) -> tuple[ChainReport, LogReport]:
     """Verify everything stored; the chain report (of `verify_chains`) and the log report."""
     report = LogReport()
+    rules = RuleAudit(report.findings)  # the hard rules re-checked as the events pass
     with db.snapshot() as cur:
         if not db.has_events(cur):
             return verify_chains(()), report
         if not db.has_log(cur):
-            chain = verify_chains(db.events_after(cur, 0, page))
+            chain = verify_chains(db.events_after(cur, 0, page), rules.add)
+            rules.finish()
             report.unsealed = chain.events
             report.notes.append("the log was never sealed: no leaf, no checkpoint verified "
                                 "/ 日志尚未封存")
@@ -174,8 +177,9 @@ def verify_store(
         if held is not None:
             sizes.add(held.size)
         scan = _Scan(cur, report, sizes)
-        chain = verify_chains(scan.tap(db.all_events(cur)))
+        chain = verify_chains(scan.tap(db.all_events(cur)), rules.add)
         scan.finish()
+        rules.finish()
         # Signed facts first: their findings say most about what happened.
         _checkpoints(cur, report, history, scan.roots, trusted_witnesses)
         if held_note is not None and held is not None:
