@@ -47,7 +47,7 @@ def verify_bundle(
     r.scope, r.prefix_size = dict(m.get("scope") or {}), int(m.get("prefix_size", 0))
     history, witnesses = _history(b, trusted_keys)
     cps = _checkpoints(b, history, witnesses, trusted_witnesses)
-    builder, rules = StatementBuilder(), RuleAudit(r.findings)
+    builder, rules = StatementBuilder(), RuleAudit()
     held = _held(r, history, trusted_keys, held_note)
     if cps.latest is not None and r.scope.get("full"):
         _full(b, cps, builder, held, rules)
@@ -56,7 +56,7 @@ def verify_bundle(
         _held_by_proofs(r, cps, held)
     elif r.scope.get("full"):  # no valid checkpoint (reported): still check what can be
         scan_full(b, builder, set(), rules)
-    rules.finish()
+    rules.finish(r.findings)
     b.finish_streams()
     statements(b, builder)
     if (r.events, r.streams) != (m.get("events"), m.get("streams")):

@@ -103,10 +103,10 @@ def covers(scope: Any, county: str) -> bool:
 
 
 class RuleAudit:
-    """Feed events in log order, then `finish`; findings go to the `Findings` given."""
+    """Feed events in log order, then `finish` with the report's findings to add to."""
 
-    def __init__(self, findings: Findings) -> None:
-        self.findings = findings
+    def __init__(self) -> None:
+        self.findings = Findings()  # kept apart until `finish`: the log's findings come first
         self.programmes: dict[str, _Programme] = {}  # by programme slug
         self.programme_streams: dict[str, _Programme] = {}  # by stream id
         self.counties: dict[str, _County] = {}  # by stream id
@@ -120,31 +120,27 @@ class RuleAudit:
 
     def add_doc(self, doc: dict[str, Any]) -> None:
         """An event document of a bundle (`events.jsonl`)."""
-        self.add(doc["stream_id"], doc["version"], doc["type"], doc["data"])
+        self.add(str(doc["stream_id"]), doc["version"], str(doc["type"]), doc["data"])
 
     def add(self, sid: str, version: int, event_type: str, data: dict[str, Any]) -> None:
         """One stored event: its stream, version, type ("CountyFund.X") and data fields."""
         self.events += 1
         county = self.counties.get(sid)
-        if county is not None:
-            kind = event_type[11:] if event_type.startswith("CountyFund.") else event_type
-            self._where = (sid, version, county.code, data.get("entry_id", ""))
-            handler = self._handlers.get(kind)
-            try:
-                if handler is None:
-                    self.bad(*MALFORMED, f"未知事件类型 {event_type}",
-                             f"unknown event type {event_type}")
-                else:
-                    self._common(county, kind, data)
-                    handler(self, county, data)
-            except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
-                self.bad(*MALFORMED, f"事件缺少其类型所需字段或类型错误：{e!r}",
-                         f"the event lacks a field its type needs, or has a wrong type: {e!r}")
-            return
+        self._where = (sid, version, county.code if county else "", "")
         try:
-            self._stream_start_or_programme(sid, version, event_type, data)
+            if county is None:
+                self._stream_start_or_programme(sid, version, event_type, data)
+                return
+            kind = event_type[11:] if event_type.startswith("CountyFund.") else event_type
+            self._where = (sid, version, county.code, str(data.get("entry_id", "")))
+            handler = self._handlers.get(kind)
+            if handler is None:
+                self.bad(*MALFORMED, f"未知事件类型 {event_type}",
+                         f"unknown event type {event_type}")
+                return
+            self._common(county, kind, data)
+            handler(self, county, data)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
-            self._where = (sid, version, str(data.get("county_code", "")), "")
             self.bad(*MALFORMED, f"事件缺少其类型所需字段或类型错误：{e!r}",
                      f"the event lacks a field its type needs, or has a wrong type: {e!r}")
 
@@ -256,8 +252,16 @@ class RuleAudit:
 
     # ---- the end --------------------------------------------------------------------------------
 
-    def finish(self) -> None:
-        """Cross-stream checks: every county fund admitted to its programme, same allocation."""
+    def finish(self, into: Findings) -> None:
+        """The cross-stream checks, then every finding (and the exact count) added to `into`."""
+        self._cross_check()
+        for finding in self.findings.items:
+            into.add(finding)
+        dropped = self.findings.count - len(self.findings.items)
+        into.count += dropped
+
+    def _cross_check(self) -> None:
+        """Every county fund admitted to its programme, with the same allocation."""
         for c in self.counties.values():
             prog = self.programmes.get(c.programme)
             if prog is None:

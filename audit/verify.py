@@ -156,13 +156,13 @@ def verify_store(
 ) -> tuple[ChainReport, LogReport]:
     """Verify everything stored; the chain report (of `verify_chains`) and the log report."""
     report = LogReport()
-    rules = RuleAudit(report.findings)  # the hard rules re-checked as the events pass
+    rules = RuleAudit()  # the hard rules re-checked as the events pass
     with db.snapshot() as cur:
         if not db.has_events(cur):
             return verify_chains(()), report
         if not db.has_log(cur):
             chain = verify_chains(db.events_after(cur, 0, page), rules.add)
-            rules.finish()
+            rules.finish(report.findings)
             report.unsealed = chain.events
             report.notes.append("the log was never sealed: no leaf, no checkpoint verified "
                                 "/ 日志尚未封存")
@@ -179,7 +179,7 @@ def verify_store(
         scan = _Scan(cur, report, sizes)
         chain = verify_chains(scan.tap(db.all_events(cur)), rules.add)
         scan.finish()
-        rules.finish()
+        rules.finish(report.findings)
         # Signed facts first: their findings say most about what happened.
         _checkpoints(cur, report, history, scan.roots, trusted_witnesses)
         if held_note is not None and held is not None:

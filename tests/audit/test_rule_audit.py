@@ -163,13 +163,13 @@ def test_the_audit_reads_data_only() -> None:
     """Fed by hand (no store): a county opened without its programme, a disbursement to an
     unregistered project missing its amount, are findings, never exceptions."""
     findings = Findings()
-    audit = RuleAudit(findings)
+    audit = RuleAudit()
     audit.add("s1", 1, "CountyFund.FundOpened", {
         "programme": "p", "county_code": COUNTY, "county_name": "x", "city_code": "441400",
         "allocation_fen": 100, "business_date": "2020-01-01", **PROVINCE_ROLE})
     audit.add("s1", 2, "CountyFund.DisbursementRecorded", {
         "entry_id": "D1", "project_code": "P1", "business_date": "2020-01-02", **COUNTY_ROLE})
-    audit.finish()
+    audit.finish(findings)
     codes = [f.problem_en.split("]")[0] for f in findings.items]
     assert codes == ["[reference UNKNOWN_PROGRAMME", "[reference UNKNOWN_PROJECT",
                      "[input EVENT_MALFORMED"]
