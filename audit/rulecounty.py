@@ -31,6 +31,10 @@ def _y(fen: int) -> str:
     return yuan(fen) + " 元"
 
 
+def _e(fen: int) -> str:
+    return yuan(fen) + " yuan"
+
+
 def _remember(c: _County, d: dict[str, Any], kind: str, amount: int = 0, ref: Any = "") -> None:
     c.entries[d["entry_id"]] = [kind, amount, 0, ref, d["business_date"]] if amount else kind
 
@@ -61,12 +65,12 @@ def appropriation(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
         cap = _tranche_cap(c, batch)
         if c.by_batch.get(batch, 0) + amount > cap:
             a.bad("R2", "TRANCHE_EXCEEDED", f"第 {batch} 批下达超过其额度 {_y(cap)}",
-                  f"batch {batch} exceeds its tranche of {_y(cap)}")
+                  f"batch {batch} exceeds its tranche of {_e(cap)}")
     if c.appropriated + amount > c.allocation:
         a.bad("R2", "APPROPRIATION_EXCEEDS_ALLOCATION",
               f"下达合计 {_y(c.appropriated + amount)} 超过分配额 {_y(c.allocation)}",
-              f"appropriations total {_y(c.appropriated + amount)}, above the allocation of "
-              f"{_y(c.allocation)}")
+              f"appropriations total {_e(c.appropriated + amount)}, above the allocation of "
+              f"{_e(c.allocation)}")
     c.by_batch[key] = c.by_batch.get(key, 0) + amount
     c.appropriated += amount
     c.cash.move(d["business_date"], amount)
@@ -100,14 +104,14 @@ def _budgets(a: RuleAudit, c: _County, category: str, delta: int) -> None:
     if total > c.allocation:
         a.bad("R3", "BUDGETS_EXCEED_ALLOCATION",
               f"项目预算合计 {_y(total)} 超过分配额 {_y(c.allocation)}",
-              f"project budgets total {_y(total)}, above the allocation of {_y(c.allocation)}")
+              f"project budgets total {_e(total)}, above the allocation of {_e(c.allocation)}")
     new = c.budgets.get(category, 0) + delta
     high = c.rules.max_bp.get(category) if c.rules is not None else None
     if delta > 0 and high is not None and new * BP_WHOLE > high * c.allocation and \
             new > c.exceptions.get(category, -1):
         a.bad("R3", "CATEGORY_MAX_SHARE_EXCEEDED",
               f"类别 {category} 预算 {_y(new)} 超过分配额的 {high / 100}% 上限，且无已批准的例外",
-              f"{category} budgets reach {_y(new)}, above {high / 100}% of the allocation, with "
+              f"{category} budgets reach {_e(new)}, above {high / 100}% of the allocation, with "
               "no approved exception covering them")
     c.budgets[category] = new
 
@@ -133,10 +137,10 @@ def adjustment(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
     if d["old_budget_fen"] != p[1]:
         a.bad("integrity", "STORE_INCONSISTENT",
               f"调整前预算记为 {_y(d['old_budget_fen'])}，实为 {_y(p[1])}",
-              f"the old budget is stated as {_y(d['old_budget_fen'])}, but was {_y(p[1])}")
+              f"the old budget is stated as {_e(d['old_budget_fen'])}, but was {_e(p[1])}")
     if new < p[2]:
         a.bad("R4", "DISBURSEMENT_EXCEEDS_BUDGET", f"新预算 {_y(new)} 低于已拨付 {_y(p[2])}",
-              f"the new budget of {_y(new)} is below the {_y(p[2])} already disbursed")
+              f"the new budget of {_e(new)} is below the {_e(p[2])} already disbursed")
     _budgets(a, c, p[0], new - p[1])
     p[1] = new
     _remember(c, d, "adjustment", 0, d["project_code"])
@@ -150,13 +154,13 @@ def disbursement(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
     if amount > p[1] - p[2]:
         a.bad("R4", "DISBURSEMENT_EXCEEDS_BUDGET",
               f"拨付 {_y(amount)} 超过项目 {d['project_code']} 剩余预算 {_y(p[1] - p[2])}",
-              f"disbursement of {_y(amount)} exceeds project {d['project_code']}'s remaining "
-              f"budget of {_y(p[1] - p[2])}")
+              f"disbursement of {_e(amount)} exceeds project {d['project_code']}'s remaining "
+              f"budget of {_e(p[1] - p[2])}")
     cash = c.cash.lowest_from(day)
     if amount > cash:
         a.bad("R4", "INSUFFICIENT_CASH",
               f"拨付 {_y(amount)} 超过县在 {day} 及其后的可用资金 {_y(cash)}",
-              f"disbursement of {_y(amount)} exceeds the county's cash of {_y(cash)} on {day} "
+              f"disbursement of {_e(amount)} exceeds the county's cash of {_e(cash)} on {day} "
               "and after")
     p[2] += amount
     p[3].move(day, amount)
@@ -173,8 +177,8 @@ def expenditure(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
     if amount > unspent:
         a.bad("R5", "EXPENDITURE_EXCEEDS_DISBURSED",
               f"支出 {_y(amount)} 超过项目 {d['project_code']} 在 {day} 及其后已拨付未支出的 "
-              f"{_y(unspent)}", f"expenditure of {_y(amount)} exceeds project "
-              f"{d['project_code']}'s disbursed and unspent {_y(unspent)} on {day} and after")
+              f"{_y(unspent)}", f"expenditure of {_e(amount)} exceeds project "
+              f"{d['project_code']}'s disbursed and unspent {_e(unspent)} on {day} and after")
     p[3].move(day, -amount)
     _remember(c, d, "expenditure", amount, d["project_code"])
 
@@ -187,7 +191,7 @@ def recovery(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
     if amount > cash:
         a.bad("R4", "INSUFFICIENT_CASH",
               f"收回 {_y(amount)} 超过县在 {day} 及其后的可用资金 {_y(cash)}",
-              f"recovery of {_y(amount)} exceeds the county's cash of {_y(cash)} on {day} "
+              f"recovery of {_e(amount)} exceeds the county's cash of {_e(cash)} on {day} "
               "and after")
     c.cash.move(day, -amount)
     _remember(c, d, "recovery", amount)
@@ -216,7 +220,7 @@ def reversal(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
     if amount > target[1] - target[2]:
         a.bad("R6", "REVERSAL_EXCEEDS_ENTRY",
               f"冲销 {_y(amount)} 超过条目 {target_id} 未冲销的 {_y(target[1] - target[2])}",
-              f"reversal of {_y(amount)} exceeds the {_y(target[1] - target[2])} of entry "
+              f"reversal of {_e(amount)} exceeds the {_e(target[1] - target[2])} of entry "
               f"{target_id} not yet reversed")
     target[2] += amount
     _undo(a, c, target, amount, day)
@@ -230,8 +234,8 @@ def _undo(a: RuleAudit, c: _County, target: list[Any], amount: int, day: str) ->
         if amount > cash:
             a.bad("R4", "INSUFFICIENT_CASH",
                   f"冲销下达 {_y(amount)} 超过县在 {day} 及其后的可用资金 {_y(cash)}",
-                  f"reversing {_y(amount)} of appropriation exceeds the county's cash of "
-                  f"{_y(cash)} on {day} and after")
+                  f"reversing {_e(amount)} of appropriation exceeds the county's cash of "
+                  f"{_e(cash)} on {day} and after")
         c.by_batch[ref] -= amount
         c.appropriated -= amount
         c.cash.move(day, -amount)
@@ -244,8 +248,8 @@ def _undo(a: RuleAudit, c: _County, target: list[Any], amount: int, day: str) ->
             if amount > unspent:
                 a.bad("R6", "REVERSAL_BELOW_SPENT",
                       f"冲销 {_y(amount)} 将低于项目 {ref} 已支出金额（在 {day} 及其后未支出仅 "
-                      f"{_y(unspent)}）", f"reversal of {_y(amount)} would go below what "
-                      f"project {ref} already spent (unspent on {day} and after: {_y(unspent)})")
+                      f"{_y(unspent)}）", f"reversal of {_e(amount)} would go below what "
+                      f"project {ref} already spent (unspent on {day} and after: {_e(unspent)})")
             p[2] -= amount
             p[3].move(day, -amount)
             c.cash.move(day, amount)
@@ -268,7 +272,7 @@ def exception(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
     if high is not None and budgeted * BP_WHOLE > high * c.allocation and limit < budgeted:
         a.bad("R3", "CATEGORY_MAX_SHARE_EXCEEDED",
               f"例外额度 {_y(limit)} 低于该类别已登记预算 {_y(budgeted)}",
-              f"the exception limit of {_y(limit)} is below the {_y(budgeted)} already "
+              f"the exception limit of {_e(limit)} is below the {_e(budgeted)} already "
               "budgeted in the category")
     c.exceptions[category] = limit
     _remember(c, d, "exception")
