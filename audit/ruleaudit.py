@@ -18,19 +18,20 @@ from typing import Any
 from audit.findings import Findings, LogFinding
 from audit.rulecounty import HANDLERS, yuan
 from audit.ruledated import DatedBalance
+from audit.ruleentries import EntryTable
 
 CHECK = "rules"
+DAY_ZERO = dt.date(1900, 1, 1).toordinal()  # day numbers count from here (16 bits: to 2079)
 AMOUNT_FEN_MAX = 10_000_000_000_000  # docs/rules.md: one entry is at most 100 billion yuan
 BP_WHOLE = 10_000
 # R8: the role that may record each event type (a reversal's depends on its target).
-ROLE_OF = {
-    "AppropriationReceived": "province", "BatchDecided": "province",
-    "RatioExceptionApproved": "province", "FundsRecovered": "province",
-    "YearClosed": "province", "ProjectRegistered": "county", "BudgetAdjusted": "county",
-    "DisbursementRecorded": "county", "ExpenditureRecorded": "county",
-    "MonthlyReportSubmitted": "county", "TypicalCaseReported": "county",
-    "AcceptanceRecorded": "auditor", "AcceptanceConfirmed": "city",
-}
+ROLE_OF = {f"CountyFund.{name}": role for name, role in (
+    ("AppropriationReceived", "province"), ("BatchDecided", "province"),
+    ("RatioExceptionApproved", "province"), ("FundsRecovered", "province"),
+    ("YearClosed", "province"), ("ProjectRegistered", "county"), ("BudgetAdjusted", "county"),
+    ("DisbursementRecorded", "county"), ("ExpenditureRecorded", "county"),
+    ("MonthlyReportSubmitted", "county"), ("TypicalCaseReported", "county"),
+    ("AcceptanceRecorded", "auditor"), ("AcceptanceConfirmed", "city"))}
 MALFORMED = ("input", "EVENT_MALFORMED")
 
 
@@ -73,11 +74,10 @@ class _County:
         self.closed: set[int] = set()
         self.budgets: dict[str, int] = {}  # by category
         self.exceptions: dict[str, int] = {}
-        # project code -> [category, budget, net disbursed, unspent money by date]
+        self.index = 0  # the county's number in the audit, part of its entries' keys
+        # project code -> [category, budget, net disbursed, unspent money by date, number]
         self.projects: dict[str, list[Any]] = {}
-        # entry id -> [kind, amount, reversed, project or batch, date] for money entries,
-        # the kind alone for the others
-        self.entries: dict[str, Any] = {}
+        self.project_codes: list[str] = []  # by number
         self.reports: set[str] = set()
         self.acceptance: list[Any] = []  # [conclusion, confirmed]
 
@@ -105,40 +105,45 @@ def covers(scope: Any, county: str) -> bool:
 class RuleAudit:
     """Feed events in log order, then `finish` with the report's findings to add to."""
 
-    def __init__(self) -> None:
+    def __init__(self, expected_events: int = 0) -> None:
         self.findings = Findings()  # kept apart until `finish`: the log's findings come first
         self.programmes: dict[str, _Programme] = {}  # by programme slug
         self.programme_streams: dict[str, _Programme] = {}  # by stream id
         self.counties: dict[str, _County] = {}  # by stream id
-        self.good_dates: set[str] = set()
-        self.events = 0
-        self._where: tuple[str, int, str, str] = ("", 0, "", "")
+        self.entries = EntryTable(expected_events)
+        self.reversed: dict[int, int] = {}  # entry key -> amount reversed so far
+        self.day_numbers: dict[str, int] = {}  # every valid business date seen
+        # the current entry's key, its slot in the table and its day number (set by `_common`)
+        self.key = self.slot = self.day = 0
+        self._where: tuple[str, int, Any, Any] = ("", 0, None, None)
         self._handlers: dict[str, Callable[[RuleAudit, _County, dict[str, Any]], None]] = \
             HANDLERS
+
+    def expect(self, events: int) -> None:
+        """Size the entry table for about this many events before the first (no growing)."""
+        if self.entries.used == 0:
+            self.entries = EntryTable(events)
 
     # ---- input --------------------------------------------------------------------------------
 
     def add_doc(self, doc: dict[str, Any]) -> None:
         """An event document of a bundle (`events.jsonl`)."""
-        self.add(str(doc["stream_id"]), doc["version"], str(doc["type"]), doc["data"])
+        self.add(doc["stream_id"], doc["version"], doc["type"], doc["data"])
 
     def add(self, sid: str, version: int, event_type: str, data: dict[str, Any]) -> None:
         """One stored event: its stream, version, type ("CountyFund.X") and data fields."""
-        self.events += 1
         county = self.counties.get(sid)
-        self._where = (sid, version, county.code if county else "", "")
+        self._where = (sid, version, county, data)
         try:
             if county is None:
                 self._stream_start_or_programme(sid, version, event_type, data)
                 return
-            kind = event_type[11:] if event_type.startswith("CountyFund.") else event_type
-            self._where = (sid, version, county.code, str(data.get("entry_id", "")))
-            handler = self._handlers.get(kind)
+            handler = self._handlers.get(event_type)
             if handler is None:
                 self.bad(*MALFORMED, f"未知事件类型 {event_type}",
                          f"unknown event type {event_type}")
                 return
-            self._common(county, kind, data)
+            self._common(county, event_type, data)
             handler(self, county, data)
         except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:
             self.bad(*MALFORMED, f"事件缺少其类型所需字段或类型错误：{e!r}",
@@ -146,7 +151,6 @@ class RuleAudit:
 
     def _stream_start_or_programme(self, sid: str, version: int, event_type: str,
                                    data: dict[str, Any]) -> None:
-        self._where = (sid, version, str(data.get("county_code", "")), "")
         if event_type == "CountyFund.FundOpened" and version == 1:
             self._fund_opened(sid, data)
         elif event_type == "Programme.Opened" and version == 1:
@@ -189,7 +193,9 @@ class RuleAudit:
     def _fund_opened(self, sid: str, data: dict[str, Any]) -> None:
         prog = self.programmes.get(data["programme"])
         county = _County(sid, data, prog.rules if prog else None)
+        county.index = len(self.counties)
         self.counties[sid] = county
+        self._where = (sid, 1, county, data)
         self._actor(data, "province", county.code)
         if prog is None:
             self.bad("reference", "UNKNOWN_PROGRAMME", f"项目 {county.programme} 未开设",
@@ -199,24 +205,33 @@ class RuleAudit:
 
     # ---- checks shared by every entry -----------------------------------------------------------
 
-    def _common(self, c: _County, kind: str, data: dict[str, Any]) -> None:
-        """R9 (entry id new in the county), R7 (date), R8 (role and scope)."""
+    def _common(self, c: _County, event_type: str, data: dict[str, Any]) -> None:
+        """R9 (entry id new in the county), R7 (date), R8 (role and scope); sets the entry's
+        key and day number for the handler."""
         eid = data["entry_id"]
         if type(eid) is not str or not eid:
             raise TypeError("entry_id is not a non-empty string")
-        if eid in c.entries:
+        entries = self.entries
+        key = self.key = hash((c.index, eid)) or 1
+        self.slot, new = entries.claim(key)
+        if not new:
             self.bad("R9", "ENTRY_ID_CONFLICT", f"条目号 {eid} 在县 {c.code} 重复出现",
                      f"entry id {eid} occurs twice in county {c.code}")
-        self._in_period(c.rules, data["business_date"], c.closed)
-        role = ROLE_OF.get(kind)
-        if role is not None:
+            # the later entry replaces the earlier, as in the ledger's replay
+            entries.money[self.slot] = entries.where[self.slot] = 0
+            self.reversed.pop(key, None)
+        self.day = self._in_period(c.rules, data["business_date"], c.closed)
+        role = ROLE_OF.get(event_type)
+        if role is not None and (data["actor_role"] != role or data["actor_scope"] != c.code):
             self._actor(data, role, c.code)
 
-    def _in_period(self, rules: _Rules | None, day: Any, closed: set[int]) -> None:
-        if day not in self.good_dates:
+    def _in_period(self, rules: _Rules | None, day: Any, closed: set[int]) -> int:
+        """R7 for a business date; its day number."""
+        number = self.day_numbers.get(day)
+        if number is None:
             if not _date_ok(day):
                 raise ValueError(f"business_date {day!r} is not a YYYY-MM-DD date")
-            self.good_dates.add(day)
+            number = self.day_numbers[day] = dt.date.fromisoformat(day).toordinal() - DAY_ZERO
         if rules is not None and not rules.start <= day <= rules.end:
             self.bad("R7", "DATE_OUTSIDE_PERIOD",
                      f"业务日期 {day} 不在项目期 {rules.start} 至 {rules.end} 内",
@@ -225,6 +240,7 @@ class RuleAudit:
         if closed and int(day[:4]) in closed:
             self.bad("R7", "PERIOD_CLOSED", f"业务日期 {day} 在已结账的 {day[:4]} 年度",
                      f"business date {day} lies in the closed year {day[:4]}")
+        return number
 
     def _actor(self, data: dict[str, Any], role: str, county: str | None) -> None:
         actual, scope = data["actor_role"], data["actor_scope"]
@@ -245,8 +261,12 @@ class RuleAudit:
         return None
 
     def bad(self, rule: str, code: str, zh: str, en: str) -> None:
-        sid, version, county, eid = self._where
-        place = f"county {county or '?'}" + (f" entry {eid}" if eid else "")
+        """A finding at the current event: its county, entry id, stream and version."""
+        sid, version, county, data = self._where
+        data = data if isinstance(data, dict) else {}
+        code_of = county.code if county is not None else data.get("county_code")
+        eid = data.get("entry_id") if county is not None else None
+        place = f"county {code_of or '?'}" + (f" entry {eid}" if eid else "")
         self.findings.add(LogFinding(CHECK, place, f"[{rule} {code}] {zh}", f"[{rule} {code}] {en}",
                                      stream_id=sid, version=version))
 
@@ -266,7 +286,7 @@ class RuleAudit:
             prog = self.programmes.get(c.programme)
             if prog is None:
                 continue  # reported at its opening
-            self._where = (c.sid, 1, c.code, "")
+            self._where = (c.sid, 1, c, {})
             admitted = prog.admitted.get(c.code)
             if admitted is None:
                 self.bad("reference", "UNKNOWN_COUNTY", f"县 {c.code} 未被项目纳入",

@@ -35,8 +35,16 @@ def _e(fen: int) -> str:
     return yuan(fen) + " yuan"
 
 
-def _remember(c: _County, d: dict[str, Any], kind: str, amount: int = 0, ref: Any = "") -> None:
-    c.entries[d["entry_id"]] = [kind, amount, 0, ref, d["business_date"]] if amount else kind
+# Entry kinds a reversal may name, as stored in the audit's entry table; 0 for any other.
+APPROPRIATION, DISBURSEMENT, EXPENDITURE, RECOVERY = 1, 2, 3, 4
+KIND_NAMES = {APPROPRIATION: "appropriation", DISBURSEMENT: "disbursement",
+              EXPENDITURE: "expenditure", RECOVERY: "recovery"}
+
+
+def _remember(a: RuleAudit, kind: int, amount: int, ref: int = 0) -> None:
+    """What a reversal needs of the current money entry (its slot, key and day number are set
+    by `_common`); other entries need only their id, which `_common` stored."""
+    a.entries.set(a.slot, kind, amount, a.day, ref)
 
 
 def _project(a: RuleAudit, c: _County, code: str) -> list[Any] | None:
@@ -73,8 +81,8 @@ def appropriation(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
               f"{_e(c.allocation)}")
     c.by_batch[key] = c.by_batch.get(key, 0) + amount
     c.appropriated += amount
-    c.cash.move(d["business_date"], amount)
-    _remember(c, d, "appropriation", amount, key)
+    c.cash.move(a.day, amount)
+    _remember(a, APPROPRIATION, amount, key)
 
 
 def _tranche_cap(c: _County, batch: int) -> int:
@@ -95,7 +103,6 @@ def decision(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
         a.bad("R2", "ALREADY_EXISTS", f"第 {batch} 批已有决定",
               f"batch {batch} was already decided")
     c.decided.add(batch)
-    _remember(c, d, "decision")
 
 
 def _budgets(a: RuleAudit, c: _County, category: str, delta: int) -> None:
@@ -126,8 +133,9 @@ def project(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
         a.bad("reference", "ALREADY_EXISTS", f"项目 {code} 重复登记",
               f"project {code} is registered twice")
     _budgets(a, c, category, budget)
-    c.projects[code] = [category, budget, 0, DatedBalance()]
-    _remember(c, d, "project", 0, code)
+    if code not in c.projects:
+        c.project_codes.append(code)
+    c.projects[code] = [category, budget, 0, DatedBalance(), c.project_codes.index(code)]
 
 
 def adjustment(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
@@ -143,7 +151,6 @@ def adjustment(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
               f"the new budget of {_e(new)} is below the {_e(p[2])} already disbursed")
     _budgets(a, c, p[0], new - p[1])
     p[1] = new
-    _remember(c, d, "adjustment", 0, d["project_code"])
 
 
 def disbursement(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
@@ -156,16 +163,16 @@ def disbursement(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
               f"拨付 {_y(amount)} 超过项目 {d['project_code']} 剩余预算 {_y(p[1] - p[2])}",
               f"disbursement of {_e(amount)} exceeds project {d['project_code']}'s remaining "
               f"budget of {_e(p[1] - p[2])}")
-    cash = c.cash.lowest_from(day)
+    cash = c.cash.lowest_from(a.day)
     if amount > cash:
         a.bad("R4", "INSUFFICIENT_CASH",
               f"拨付 {_y(amount)} 超过县在 {day} 及其后的可用资金 {_y(cash)}",
               f"disbursement of {_e(amount)} exceeds the county's cash of {_e(cash)} on {day} "
               "and after")
     p[2] += amount
-    p[3].move(day, amount)
-    c.cash.move(day, -amount)
-    _remember(c, d, "disbursement", amount, d["project_code"])
+    p[3].move(a.day, amount)
+    c.cash.move(a.day, -amount)
+    _remember(a, DISBURSEMENT, amount, p[4])
 
 
 def expenditure(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
@@ -173,40 +180,42 @@ def expenditure(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
         d["business_date"]
     if p is None or amount is None:
         return
-    unspent = p[3].lowest_from(day)
+    unspent = p[3].lowest_from(a.day)
     if amount > unspent:
         a.bad("R5", "EXPENDITURE_EXCEEDS_DISBURSED",
               f"支出 {_y(amount)} 超过项目 {d['project_code']} 在 {day} 及其后已拨付未支出的 "
               f"{_y(unspent)}", f"expenditure of {_e(amount)} exceeds project "
               f"{d['project_code']}'s disbursed and unspent {_e(unspent)} on {day} and after")
-    p[3].move(day, -amount)
-    _remember(c, d, "expenditure", amount, d["project_code"])
+    p[3].move(a.day, -amount)
+    _remember(a, EXPENDITURE, amount, p[4])
 
 
 def recovery(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
     amount, day = a._amount(d, "amount_fen"), d["business_date"]
     if amount is None:
         return
-    cash = c.cash.lowest_from(day)
+    cash = c.cash.lowest_from(a.day)
     if amount > cash:
         a.bad("R4", "INSUFFICIENT_CASH",
               f"收回 {_y(amount)} 超过县在 {day} 及其后的可用资金 {_y(cash)}",
               f"recovery of {_e(amount)} exceeds the county's cash of {_e(cash)} on {day} "
               "and after")
-    c.cash.move(day, -amount)
-    _remember(c, d, "recovery", amount)
+    c.cash.move(a.day, -amount)
+    _remember(a, RECOVERY, amount)
 
 
 def reversal(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
     """R6: names an entry of this county that can be reversed, not before it, within what is
     left of it, and not taking back money already spent (or, for an appropriation, passed on)."""
     amount, day, target_id = a._amount(d, "amount_fen"), d["business_date"], d["target_entry_id"]
-    target = c.entries.get(target_id)
-    if type(target) is not list or target[0] not in REVERSIBLE:
+    key = a.entries.key(c.index, target_id) if type(target_id) is str else 0
+    target = a.entries.get(key) if key else None
+    if target is None or target[0] not in KIND_NAMES:
         a.bad("R6", "REVERSAL_TARGET_INVALID", f"县 {c.code} 没有可冲销的条目 {target_id}",
               f"county {c.code} has no reversible entry {target_id}")
         return
-    kind = target[0]
+    kind_code, target_amount, target_day, ref = target
+    kind = KIND_NAMES[kind_code]
     a._actor(d, REVERSIBLE[kind], c.code)
     if amount is None:
         return
@@ -214,23 +223,22 @@ def reversal(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
         a.bad("integrity", "STORE_INCONSISTENT",
               f"冲销记录的原条目类型为 {d['target_kind']}，实为 {kind}",
               f"the reversal states its target is a {d['target_kind']}; it is a {kind}")
-    if day < target[4]:
-        a.bad("R6", "REVERSAL_TARGET_INVALID", f"冲销日期 {day} 早于原条目日期 {target[4]}",
-              f"reversal dated {day} precedes its entry's date {target[4]}")
-    if amount > target[1] - target[2]:
+    if a.day < target_day:
+        a.bad("R6", "REVERSAL_TARGET_INVALID", f"冲销日期 {day} 早于原条目日期",
+              f"reversal dated {day} precedes its entry's date")
+    left = target_amount - a.reversed.get(key, 0)
+    if amount > left:
         a.bad("R6", "REVERSAL_EXCEEDS_ENTRY",
-              f"冲销 {_y(amount)} 超过条目 {target_id} 未冲销的 {_y(target[1] - target[2])}",
-              f"reversal of {_e(amount)} exceeds the {_e(target[1] - target[2])} of entry "
+              f"冲销 {_y(amount)} 超过条目 {target_id} 未冲销的 {_y(left)}",
+              f"reversal of {_e(amount)} exceeds the {_e(left)} of entry "
               f"{target_id} not yet reversed")
-    target[2] += amount
-    _undo(a, c, target, amount, day)
-    _remember(c, d, "reversal", amount, target[3])
+    a.reversed[key] = a.reversed.get(key, 0) + amount
+    _undo(a, c, kind_code, ref, amount, day)
 
 
-def _undo(a: RuleAudit, c: _County, target: list[Any], amount: int, day: str) -> None:
-    kind, ref = target[0], target[3]
-    if kind == "appropriation":
-        cash = c.cash.lowest_from(day)
+def _undo(a: RuleAudit, c: _County, kind: int, ref: int, amount: int, day: str) -> None:
+    if kind == APPROPRIATION:
+        cash = c.cash.lowest_from(a.day)
         if amount > cash:
             a.bad("R4", "INSUFFICIENT_CASH",
                   f"冲销下达 {_y(amount)} 超过县在 {day} 及其后的可用资金 {_y(cash)}",
@@ -238,23 +246,25 @@ def _undo(a: RuleAudit, c: _County, target: list[Any], amount: int, day: str) ->
                   f"{_e(cash)} on {day} and after")
         c.by_batch[ref] -= amount
         c.appropriated -= amount
-        c.cash.move(day, -amount)
-    elif kind == "recovery":
-        c.cash.move(day, amount)
+        c.cash.move(a.day, -amount)
+    elif kind == RECOVERY:
+        c.cash.move(a.day, amount)
     else:
-        p = c.projects[ref]
-        if kind == "disbursement":
-            unspent = p[3].lowest_from(day)
+        code = c.project_codes[ref]
+        p = c.projects[code]
+        if kind == DISBURSEMENT:
+            unspent = p[3].lowest_from(a.day)
             if amount > unspent:
                 a.bad("R6", "REVERSAL_BELOW_SPENT",
-                      f"冲销 {_y(amount)} 将低于项目 {ref} 已支出金额（在 {day} 及其后未支出仅 "
+                      f"冲销 {_y(amount)} 将低于项目 {code} 已支出金额（在 {day} 及其后未支出仅 "
                       f"{_y(unspent)}）", f"reversal of {_e(amount)} would go below what "
-                      f"project {ref} already spent (unspent on {day} and after: {_e(unspent)})")
+                      f"project {code} already spent (unspent on {day} and after: "
+                      f"{_e(unspent)})")
             p[2] -= amount
-            p[3].move(day, -amount)
-            c.cash.move(day, amount)
+            p[3].move(a.day, -amount)
+            c.cash.move(a.day, amount)
         else:
-            p[3].move(day, amount)
+            p[3].move(a.day, amount)
 
 
 def exception(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
@@ -275,7 +285,6 @@ def exception(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
               f"the exception limit of {_e(limit)} is below the {_e(budgeted)} already "
               "budgeted in the category")
     c.exceptions[category] = limit
-    _remember(c, d, "exception")
 
 
 def close(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
@@ -287,7 +296,6 @@ def close(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
         a.bad("R7", "INVALID_FIELD", f"{year} 年度在年内被结账", f"year {year} is closed before "
               "it ends")
     c.closed.add(year)
-    _remember(c, d, "close")
 
 
 def report(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
@@ -302,11 +310,10 @@ def report(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
         a.bad("reference", "ALREADY_EXISTS", f"{period} 月报重复报送",
               f"the report for {period} is submitted twice")
     c.reports.add(period)
-    _remember(c, d, "report")
 
 
 def typical_case(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
-    _remember(c, d, "typical_case")
+    """Nothing to check beyond what every entry is checked for."""
 
 
 def acceptance(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
@@ -317,7 +324,6 @@ def acceptance(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
     if c.acceptance:
         a.bad("reference", "ALREADY_EXISTS", "验收结论重复记录", "a second acceptance conclusion")
     c.acceptance = [conclusion, False]
-    _remember(c, d, "acceptance")
 
 
 def confirmation(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
@@ -329,15 +335,14 @@ def confirmation(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
               "the acceptance is confirmed twice")
     else:
         c.acceptance[1] = True
-    _remember(c, d, "confirmation")
 
 
 HANDLERS: dict[str, Callable[[Any, Any, dict[str, Any]], None]] = {
-    "AppropriationReceived": appropriation, "BatchDecided": decision,
-    "ProjectRegistered": project, "BudgetAdjusted": adjustment,
-    "DisbursementRecorded": disbursement, "ExpenditureRecorded": expenditure,
-    "EntryReversed": reversal, "RatioExceptionApproved": exception,
-    "FundsRecovered": recovery, "YearClosed": close, "MonthlyReportSubmitted": report,
-    "TypicalCaseReported": typical_case, "AcceptanceRecorded": acceptance,
-    "AcceptanceConfirmed": confirmation,
-}
+    f"CountyFund.{name}": handler for name, handler in (
+        ("AppropriationReceived", appropriation), ("BatchDecided", decision),
+        ("ProjectRegistered", project), ("BudgetAdjusted", adjustment),
+        ("DisbursementRecorded", disbursement), ("ExpenditureRecorded", expenditure),
+        ("EntryReversed", reversal), ("RatioExceptionApproved", exception),
+        ("FundsRecovered", recovery), ("YearClosed", close),
+        ("MonthlyReportSubmitted", report), ("TypicalCaseReported", typical_case),
+        ("AcceptanceRecorded", acceptance), ("AcceptanceConfirmed", confirmation))}

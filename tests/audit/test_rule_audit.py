@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from audit import offline_events
 from audit.bundle import Scope, export
@@ -19,7 +21,10 @@ from audit.errors import AuditError
 from audit.findings import Findings
 from audit.note import parse_vkey
 from audit.offline import verify_bundle
-from audit.ruleaudit import RuleAudit
+from audit.ruleaudit import DAY_ZERO, RuleAudit
+from audit.ruledated import DatedBalance
+from audit.ruleentries import EntryTable
+from ledger import dated as ledger_dated
 from ledger.application import FundLedger
 from ledger.county import county_stream_id
 from tests.audit.conftest import LogKey, attacker
@@ -211,3 +216,37 @@ def test_two_processes_find_what_one_finds(name: str, sealed: LogDB, log_key: Lo
             return  # nothing to compare: the exporter refuses the store
     one, two = both(tmp_path / "after")
     assert one == two
+
+
+# Dates bunched in a few months as well as spread over the period: both paths of the blocks.
+DAYS = st.one_of(st.dates(dt.date(2020, 1, 1), dt.date(2022, 12, 31)),
+                 st.dates(dt.date(2020, 5, 1), dt.date(2020, 7, 31))).map(dt.date.isoformat)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(DAYS, st.integers(-10**6, 10**6)), max_size=60), DAYS)
+def test_the_dated_balance_agrees_with_the_ledgers(moves: list[tuple[str, int]],
+                                                   day: str) -> None:
+    """The audit's month-blocked dated balance gives the ledger's "lowest from" after any
+    movements (two implementations, one definition)."""
+    mine, days, dates = DatedBalance(), {}, []  # type: ignore[var-annotated]
+    number = {d: dt.date.fromisoformat(d).toordinal() - DAY_ZERO for d, _ in moves}
+    number[day] = dt.date.fromisoformat(day).toordinal() - DAY_ZERO
+    for when, delta in moves:
+        mine.move(number[when], delta)
+        ledger_dated.move(days, dates, when, delta)
+        for probe in (when, day):
+            assert mine.lowest_from(number[probe]) == ledger_dated.lowest_from(
+                days, dates, mine.total, probe)
+
+
+def test_the_entry_table_remembers_every_entry() -> None:
+    """Growing from its smallest size: every entry found with what was stored, a second put of
+    a key reported, an absent key not found."""
+    table = EntryTable()
+    for i in range(20_000):
+        assert table.put(EntryTable.key(i % 7, f"D{i}"), i % 5, i * 100, i % 60_000, i % 65_536)
+    assert not table.put(EntryTable.key(3, "D3"), 1, 1, 1, 1)
+    assert table.get(EntryTable.key(3, "D3")) == (1, 1, 1, 1)
+    assert table.get(EntryTable.key(19_999 % 7, "D19999")) == (4, 1_999_900, 19_999, 19_999)
+    assert table.get(EntryTable.key(5, "D3")) is None and table.used == 20_000
