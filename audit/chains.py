@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
@@ -100,8 +100,13 @@ def _label(data: dict[str, Any]) -> str:
     return ""
 
 
-def verify_chains(rows: Iterable[StoredRow]) -> ChainReport:
-    """Recompute every hash and link; report broken places in log order."""
+# Called with (stream id, version, type, data) of every decodable event: the rule audit's feed.
+Observer = Callable[[str, int, str, dict[str, Any]], None]
+
+
+def verify_chains(rows: Iterable[StoredRow], observe: Observer | None = None) -> ChainReport:
+    """Recompute every hash and link; report broken places in log order. Each decoded event is
+    also passed to `observe`, so that the rule audit needs no second parse."""
     report = ChainReport()
     heads: dict[str, tuple[int, str]] = {}
     for row in rows:
@@ -109,7 +114,7 @@ def verify_chains(rows: Iterable[StoredRow]) -> ChainReport:
         sid = str(UUID(str(row.originator_id))) if not isinstance(row.originator_id, UUID) \
             else str(row.originator_id)
         last_version, last_hash = heads.get(sid, (0, GENESIS_HASH))
-        problems, stored_hash = _check_row(row, sid, last_version, last_hash, report)
+        problems, stored_hash = _check_row(row, sid, last_version, last_hash, report, observe)
         for zh, en in problems:
             if len(report.findings) < FINDINGS_MAX:
                 report.findings.append(Finding(sid, row.originator_version, row.id,
@@ -120,7 +125,8 @@ def verify_chains(rows: Iterable[StoredRow]) -> ChainReport:
 
 
 def _check_row(
-    row: StoredRow, sid: str, last_version: int, last_hash: str, report: ChainReport
+    row: StoredRow, sid: str, last_version: int, last_hash: str, report: ChainReport,
+    observe: Observer | None = None,
 ) -> tuple[list[tuple[str, str]], str]:
     """The problems of one row, and its stored hash (the next link's expected prev_hash)."""
     problems: list[tuple[str, str]] = []
@@ -137,6 +143,8 @@ def _check_row(
         return [*problems, ("存储的事件无法解码", str(e))], ""
     if row.originator_version == 1:
         report.labels[sid] = _label(data)
+    if observe is not None:
+        observe(sid, row.originator_version, event_type, data)
     if prev_hash != last_hash:
         problems.append(("prev_hash 与前一事件的哈希不符",
                          "prev_hash does not match the previous event's hash"))

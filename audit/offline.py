@@ -31,6 +31,7 @@ from audit.offline_bundle import (
 from audit.offline_events import scan_full, scan_scoped, statements
 from audit.offline_receipt import verify_receipt
 from audit.offline_scope import check_claims
+from audit.ruleaudit import RuleAudit
 from audit.statements import StatementBuilder
 
 EXIT_OK, EXIT_FAILED, EXIT_UNREADABLE = 0, 1, 2
@@ -52,18 +53,19 @@ def verify_bundle(
     history, witnesses = _history(b, trusted_keys)
     cps = _checkpoints(b, history, witnesses, trusted_witnesses)
     _witnessed(r, trusted_witnesses, quorum)
-    builder = StatementBuilder()
+    builder, rules = StatementBuilder(), RuleAudit()
     held = _held(r, history, trusted_keys, held_note)
     if cps.latest is not None and r.scope.get("full"):
-        _full(b, cps, builder, held)
+        _full(b, cps, builder, held, rules)
     elif cps.latest is not None:
-        scan_scoped(b, builder, cps.latest)
+        scan_scoped(b, builder, cps.latest, rules)
         _held_by_proofs(r, cps, held)
         r.notes.append("a scoped bundle proves that each of its events is in the signed log, not "
                        "that no event of its scope was left out / 部分包证明其中每个事件都在"
                        "签名日志中，但不能证明范围内没有遗漏的事件")
     elif r.scope.get("full"):  # no valid checkpoint (reported): still check what can be
-        scan_full(b, builder, set())
+        scan_full(b, builder, set(), rules)
+    rules.finish(r.findings)
     b.finish_streams()
     statements(b, builder)
     if (r.events, r.streams) != (m.get("events"), m.get("streams")):
@@ -87,11 +89,12 @@ def _witnessed(r: BundleReport, witnesses: Sequence[VerifierKey], quorum: int | 
         r.add("witnesses", f"checkpoint (size {r.checkpoint['size']})", zh, en)
 
 
-def _full(b: _Bundle, cps: _Checkpoints, builder: StatementBuilder, held: Any) -> None:
+def _full(b: _Bundle, cps: _Checkpoints, builder: StatementBuilder, held: Any,
+          rules: RuleAudit) -> None:
     r, latest, k = b.report, cps.latest, b.report.prefix_size
     assert latest is not None
     wanted = {s for s in cps.by_size if s <= k} | ({held.size} if held is not None else set())
-    roots = scan_full(b, builder, wanted)
+    roots = scan_full(b, builder, wanted, rules)
     if (r.events, r.leaves) != (k, k):
         r.add("bundle", "events", f"包含 {r.events} 个事件、{r.leaves} 个叶子，应为 {k} 个"
               "（事件被删除或插入）", f"the bundle holds {r.events} events and {r.leaves} "

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Iterator
 from itertools import zip_longest
 from typing import Any
 
@@ -17,9 +18,12 @@ from audit.checkpoint import Checkpoint
 from audit.compact import CompactRange
 from audit.merkle import EMPTY_ROOT, leaf_hash, verify_inclusion
 from audit.offline_bundle import BundleReport, _Bundle, _chain_problem, _event, _loads
+from audit.offline_parallel import PARALLEL_MIN_BYTES, _scan_parallel
+from audit.ruleaudit import RuleAudit
 from audit.statements import StatementBuilder
 from ledger.chain import GENESIS_HASH
 
+Consumer = Callable[[dict[str, Any]], None]
 _LEAF_KEYS = frozenset({"event_hash", "leaf_index", "stream_id", "version"})
 # The leaf line an event's leaf must be, byte for byte (as audit.formats.leaf_line writes it).
 _LEAF_LINE = b'{"event_hash":"%s","leaf_index":%d,"stream_id":"%s","version":%d}'
@@ -68,19 +72,32 @@ def _chain(r: BundleReport, heads: dict[str, tuple[int, str]], i: int, doc: dict
     heads[sid] = (doc["version"], h)
 
 
-def scan_full(b: _Bundle, builder: StatementBuilder, wanted: set[int]) -> dict[int, bytes]:
+def scan_full(b: _Bundle, builder: StatementBuilder, wanted: set[int],
+              rules: RuleAudit | None = None) -> dict[int, bytes]:
     """Events beside leaves 0..k-1; the roots at the wanted sizes (and at the end, key -1).
 
-    The hot loop of the verifier: a well-formed event costs one parse, one canonical
-    re-encoding, one SHA-256 and one comparison of its leaf line with the line it must be;
-    anything irregular falls to the slower checks that name it.
+    A large bundle is checked by two processes at once (`_scan_parallel`); a small one, where
+    starting a process costs more than it saves, by this one.
     """
-    r, tree = b.report, CompactRange()
+    events = b.dir / FMT.EVENTS
+    if rules is not None and events.exists() and (b.dir / FMT.LEAVES).exists() and \
+            events.stat().st_size >= PARALLEL_MIN_BYTES:
+        return _scan_parallel(b, builder, wanted, rules)
+    return _scan(b.report, b.stream(FMT.EVENTS), b.stream(FMT.LEAVES), wanted, builder.add,
+                 rules.add_doc if rules is not None else None)
+
+
+def _scan(r: BundleReport, events: Iterator[bytes], leaves: Iterator[bytes], wanted: set[int],
+          add: Consumer | None, audit: Consumer | None) -> dict[int, bytes]:
+    """The hot loop of the verifier: a well-formed event costs one parse, one canonical
+    re-encoding, one SHA-256 and one comparison of its leaf line with the line it must be;
+    anything irregular falls to the slower checks that name it. Each valid event is also given
+    to `add` (the statements) and `audit` (the rule audit), where given."""
+    tree = CompactRange()
     heads: dict[str, tuple[int, str]] = {}
     roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in wanted else {}
-    add, push, genesis = builder.add, tree.push_event_hash, (0, GENESIS_HASH)
-    pairs = zip_longest(b.stream(FMT.EVENTS), b.stream(FMT.LEAVES))
-    for i, (line, leaf_line) in enumerate(pairs):
+    push, genesis = tree.push_event_hash, (0, GENESIS_HASH)
+    for i, (line, leaf_line) in enumerate(zip_longest(events, leaves)):
         doc, h = None, ""
         if line is not None:
             r.events += 1
@@ -91,7 +108,10 @@ def scan_full(b: _Bundle, builder: StatementBuilder, wanted: set[int]) -> dict[i
                 if version != head[0] + 1 or doc["prev_hash"] != head[1]:
                     _chain(r, heads, i, doc, h)
                 heads[sid] = (version, h)
-                add(doc)
+                if add is not None:
+                    add(doc)
+                if audit is not None:
+                    audit(doc)
                 if leaf_line == _LEAF_LINE % (h.encode(), i, sid.encode(), version):
                     r.leaves += 1
                     push(bytes.fromhex(h))
@@ -124,7 +144,8 @@ def _irregular_leaf(r: BundleReport, i: int, line: bytes | None, leaf_line: byte
         roots[tree.size] = tree.root()
 
 
-def scan_scoped(b: _Bundle, builder: StatementBuilder, latest: Checkpoint) -> None:
+def scan_scoped(b: _Bundle, builder: StatementBuilder, latest: Checkpoint,
+                rules: RuleAudit | None = None) -> None:
     """Events beside their leaves and inclusion proofs against the latest checkpoint."""
     r, last = b.report, -1
     heads: dict[str, tuple[int, str]] = {}
@@ -139,6 +160,8 @@ def scan_scoped(b: _Bundle, builder: StatementBuilder, latest: Checkpoint) -> No
         if doc is not None:
             _chain(r, heads, i, doc, h)
             builder.add(doc)
+            if rules is not None:
+                rules.add_doc(doc)
         leaf = _leaf(r, i, leaf_line)
         if leaf is None:
             continue

@@ -31,6 +31,7 @@ from audit.findings import Findings, LogFinding
 from audit.keyhistory import KeyHistory, check_history, endorsed_by
 from audit.merkle import leaf_hash, node_hash
 from audit.note import NoteError, VerifierKey
+from audit.ruleaudit import RuleAudit
 from audit.snapshots import check_snapshots
 
 PAGE_ROWS = 5000  # keyset pages, where a store is read in pages
@@ -165,6 +166,7 @@ def verify_store(
     Every witness in `trusted_witnesses` (or `quorum` of them) must have cosigned the latest
     checkpoint: a witness that refused (a fork) or whose cosignature was removed is a finding."""
     report = LogReport()
+    rules = RuleAudit()  # the hard rules re-checked as the events pass
     with db.snapshot() as cur:
         check_snapshots(db, cur, report)  # every stored snapshot against the replayed state
         if not db.has_events(cur):
@@ -172,7 +174,8 @@ def verify_store(
             return verify_chains(()), report
         if not db.has_log(cur):
             _witnessed(report, trusted_witnesses, quorum)
-            chain = verify_chains(db.events_after(cur, 0, page))
+            chain = verify_chains(db.events_after(cur, 0, page), rules.add)
+            rules.finish(report.findings)
             report.unsealed = chain.events
             report.notes.append("the log was never sealed: no leaf, no checkpoint verified "
                                 "/ 日志尚未封存")
@@ -187,8 +190,9 @@ def verify_store(
         if held is not None:
             sizes.add(held.size)
         scan = _Scan(cur, report, sizes)
-        chain = verify_chains(scan.tap(db.all_events(cur)))
+        chain = verify_chains(scan.tap(db.all_events(cur)), rules.add)
         scan.finish()
+        rules.finish(report.findings)
         # Signed facts first: their findings say most about what happened.
         _checkpoints(cur, report, history, scan.roots, trusted_witnesses)
         _witnessed(report, trusted_witnesses, quorum)

@@ -7,7 +7,8 @@ commands by the wrong actor), with amounts chosen to land exactly on, just over,
 around each limit, some of them invalid. A small independent model predicts which hard rules
 each command breaks: a command is accepted exactly when it breaks none, and otherwise raises
 one of the predicted errors and records nothing. After every step the ledger's identities hold,
-and the balances recomputed from the stored events equal the aggregate's.
+and the balances recomputed from the stored events equal the aggregate's; at the end the
+independent rule audit of both verifiers (`audit.ruleaudit`) finds nothing in the history.
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from audit.db import LogDB
+from audit.verify import verify_store
 from ledger import errors as E
 from ledger.actors import Actor
 from ledger.application import FundLedger, Result
@@ -183,6 +186,9 @@ class LedgerMachine(RuleBasedStateMachine):
                 self.check_model(fresh.county(PROGRAMME, COUNTY))
             finally:
                 fresh.close()
+            with LogDB(self.url) as db:  # and the independent rule audit finds nothing
+                chain, log = verify_store(db)
+            assert chain.intact and not log.findings, [f.describe() for f in log.findings.items]
         finally:
             self.app.close()
             self._cleanup()

@@ -1,0 +1,103 @@
+"""The rule audit's memory of every entry: its id (per county, for R9) and what a reversal needs
+of it (R6: kind, amount, business date, project or batch), in flat arrays (standard library
+only: the offline verifier uses it).
+
+A dict of a million entries with their details costs some 350 bytes each; here an entry costs
+one slot of an open-addressing table: an 8-byte key, an 8-byte amount-and-kind and a 4-byte
+date-and-reference, about 30 bytes at the table's load. The key is Python's 64-bit hash of
+(county, entry id), keyed at random per process (SipHash): two different ids of one county
+share a key with probability about n² / 2⁶⁵ (3·10⁻⁸ for a million entries), which would be
+reported as a duplicate id; an id is never missed.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+LOAD_MAX = 0.7
+SIZE_MIN = 1 << 12
+KINDS = ("", "appropriation", "disbursement", "expenditure", "recovery")
+KIND_CODE = {k: i for i, k in enumerate(KINDS) if k}
+AMOUNT_BITS = 47  # amounts up to AMOUNT_FEN_MAX < 2**44; 3 bits of kind above them
+REF_BITS = 16
+
+
+def _size_for(entries: int) -> int:
+    size = SIZE_MIN
+    while size * LOAD_MAX < entries:
+        size *= 2
+    return size
+
+
+class EntryTable:
+    """Open addressing with linear probing over `keys`; 0 marks an empty slot."""
+
+    __slots__ = ("keys", "mask", "money", "used", "where")
+
+    def __init__(self, expected_entries: int = 0) -> None:
+        self._allocate(_size_for(expected_entries))
+
+    def _allocate(self, size: int) -> None:
+        self.keys = array("q", bytes(8 * size))
+        self.money = array("Q", bytes(8 * size))  # amount | kind << AMOUNT_BITS
+        self.where = array("I", bytes(4 * size))  # day number << REF_BITS | reference
+        self.mask, self.used = size - 1, 0
+
+    @staticmethod
+    def key(county: int, entry_id: str) -> int:
+        return hash((county, entry_id)) or 1
+
+    def slot(self, key: int) -> int:
+        """The slot holding `key`, or the empty slot where it would go."""
+        keys, mask = self.keys, self.mask
+        i = key & mask
+        while True:
+            k = keys[i]
+            if k == key or k == 0:  # noqa: PLR1714 - no tuple built per probe
+                return i
+            i = (i + 1) & mask
+
+    def claim(self, key: int) -> tuple[int, bool]:
+        """The slot for `key` and whether it is new there; a new key is stored (growing the
+        table first if it is full), with nothing remembered of it yet."""
+        i = self.slot(key)
+        if self.keys[i]:
+            return i, False
+        if self.used + 1 > LOAD_MAX * (self.mask + 1):
+            self._grow()
+            i = self.slot(key)
+        self.keys[i] = key
+        self.used += 1
+        return i, True
+
+    def put(self, key: int, kind: int, amount_fen: int, day: int, ref: int) -> bool:
+        """Remember an entry (a later one with the same key replaces it, as in the ledger);
+        False if the key was there before."""
+        i, new = self.claim(key)
+        self.set(i, kind, amount_fen, day, ref)
+        return new
+
+    def set(self, i: int, kind: int, amount_fen: int, day: int, ref: int) -> None:
+        """What a reversal needs of the entry in slot i (day < 2**16, ref < 2**16)."""
+        if not (0 <= day < 1 << (32 - REF_BITS) and 0 <= ref < 1 << REF_BITS):
+            raise ValueError(f"day number {day} or reference {ref} out of the table's range")
+        self.money[i] = amount_fen | kind << AMOUNT_BITS
+        self.where[i] = day << REF_BITS | ref
+
+    def get(self, key: int) -> tuple[int, int, int, int] | None:
+        """(kind code, amount, day number, reference) of the entry, or None."""
+        i = self.slot(key)
+        if self.keys[i] == 0:
+            return None
+        money, where = self.money[i], self.where[i]
+        return (money >> AMOUNT_BITS, money & ((1 << AMOUNT_BITS) - 1), where >> REF_BITS,
+                where & ((1 << REF_BITS) - 1))
+
+    def _grow(self) -> None:
+        old = (self.keys, self.money, self.where)
+        self._allocate(2 * (self.mask + 1))
+        for k, money, where in zip(*old, strict=True):
+            if k:
+                i = self.slot(k)
+                self.keys[i], self.money[i], self.where[i] = k, money, where
+                self.used += 1
