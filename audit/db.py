@@ -19,13 +19,13 @@ from uuid import UUID
 from audit.schema import CHECKPOINTS, COSIGNATURES, KEYS, LEAVES, NODES, schema_statements
 from audit.streams import STREAM_PAGE_ROWS, PageQuery, prefetched, unframe
 from ledger.application import FundLedger
+from ledger.locks import LOG_LOCK_KEY
 from ledger.stores import store_env
 
 __all__ = ["CHECKPOINTS", "COSIGNATURES", "KEYS", "LEAVES", "NODES", "Cursor", "EventRow",
            "LogDB", "StoreMissing", "stream_id_of"]
 SQLITE_EVENTS_TABLE = "stored_events"  # the library's fixed name on SQLite
 PG_EVENTS_TABLE = f"{FundLedger.name.lower()}_events"  # the library names it after the app
-LOG_LOCK_KEY = 7263542  # pg_advisory_xact_lock key of the log's writers (7263541: the ledger's)
 SQLITE_LOCK_TIMEOUT_S = 30
 PG_CONNECT_TIMEOUT_S = 5
 

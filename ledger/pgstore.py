@@ -17,9 +17,9 @@ from typing import Any
 from eventsourcing.persistence import IntegrityError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 
+from ledger.locks import INSTALL_LOCK_KEY
 from ledger.stores import APPEND_ONLY_SQL
 
-INSTALL_LOCK_KEY = 7263541  # advisory lock: one process installs the triggers at a time
 CREATE_ATTEMPTS = 3
 PIPELINE_MAX_EVENTS = 500  # the demo's 400-entry imports went through the pipeline unharmed
 

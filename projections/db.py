@@ -21,8 +21,9 @@ from eventsourcing.persistence import IntegrityError
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
+from ledger.locks import VIEWS_LOCK_KEY
+
 # An arbitrary constant naming the views' writer lock; the ledger uses 7263541 for its own.
-VIEWS_LOCK_KEY = 7263542
 SQLITE_BUSY_TIMEOUT_S = 60
 Row = tuple[Any, ...]
 # A write refused by a unique key: the views' rows would repeat what the log says once.

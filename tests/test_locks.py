@@ -1,0 +1,19 @@
+"""The advisory-lock keys: one per purpose, none shared (a shared key made a projection batch
+and a page of sealing wait for each other)."""
+
+from __future__ import annotations
+
+from audit import db as log_db
+from ledger import pgstore
+from ledger.locks import ADVISORY_LOCKS
+from projections import db as views_db
+
+
+def test_each_purpose_has_its_own_key() -> None:
+    keys = list(ADVISORY_LOCKS.values())
+    assert len(set(keys)) == len(keys) == 3
+
+
+def test_every_store_module_takes_the_declared_key() -> None:
+    used = {log_db.LOG_LOCK_KEY, views_db.VIEWS_LOCK_KEY, pgstore.INSTALL_LOCK_KEY}
+    assert used == set(ADVISORY_LOCKS.values())
