@@ -126,7 +126,10 @@ def _rehashed_newest(store_url: str) -> None:
         store_url, f"SELECT {n}, originator_id, originator_version, topic, state FROM {table} "
                    f"ORDER BY {n} DESC LIMIT 1")[0]
     doc = json.loads(bytes(state))
-    doc["amount_fen"] += 1_000_000_00
+    # Down, not up: the newest event is a reversal of 100 yuan, and a larger one would break
+    # rule R6, which the verifiers' rule audit reports; the fork must be one that keeps every
+    # rule, so that only the witness can tell.
+    doc["amount_fen"] -= 50_00
 
     class Row:  # what decode_row reads
         pass
