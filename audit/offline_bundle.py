@@ -78,6 +78,29 @@ def _lines(path: Path, digest: Any) -> Iterator[bytes]:
             yield rest
 
 
+# The manifest's members and their JSON types (None: null allowed); bool is not an integer here.
+_MANIFEST_TYPES: dict[str, tuple[type, ...]] = {
+    "origin": (str,), "checkpoint_size": (int,), "prefix_size": (int,), "events": (int,),
+    "streams": (int,), "prefix_consistency_proof": (list,), "scope": (dict,), "files": (dict,)}
+_SCOPE_TYPES: dict[str, tuple[type, ...]] = {
+    "programme": (str, type(None)), "county": (str, type(None)), "until": (str, type(None)),
+    "full": (bool,)}
+
+
+def _check_manifest_types(directory: Path, manifest: dict[str, Any]) -> None:
+    """A manifest whose members are not of their types is unreadable (exit 2), not a crash."""
+    for doc, types, where in ((manifest, _MANIFEST_TYPES, ""),
+                              (manifest.get("scope"), _SCOPE_TYPES, "scope.")):
+        if not isinstance(doc, dict):
+            break  # a missing or wrong scope is reported by the first loop
+        for key, allowed in types.items():
+            value = doc.get(key)
+            if key not in doc or type(value) not in allowed:
+                names = ", ".join(t.__name__ for t in allowed)
+                raise BundleUnreadable(f"{directory}/{FMT.MANIFEST}: `{where}{key}` is missing "
+                                       f"or not of its type ({names})")
+
+
 class _Bundle:
     """The open bundle: its manifest, and the files checked against it."""
 
@@ -90,9 +113,8 @@ class _Bundle:
         if not isinstance(self.manifest, dict) or \
                 self.manifest.get("format") != FMT.BUNDLE_FORMAT:
             raise BundleUnreadable(f"{directory} is not a {FMT.BUNDLE_FORMAT} bundle")
+        _check_manifest_types(directory, self.manifest)
         self.files: dict[str, Any] = self.manifest.get("files") or {}
-        if not isinstance(self.files, dict):
-            raise BundleUnreadable(f"{directory}/{FMT.MANIFEST}: `files` is not an object")
         self.digests: dict[str, Any] = {}
         self.checked: set[str] = set()
         listed = set(self.files) | {FMT.MANIFEST}

@@ -68,7 +68,7 @@ def _scope(r: BundleReport, builder: StatementBuilder) -> None:
     found = sorted({(c.programme, c.code) for c in builder.counties.values()})
     wrong = [(p, c) for p, c in found if (programme is not None and p != programme)
              or (county is not None and c != county)]
-    if wrong or (county is not None and not found):
+    if wrong:
         held = ", ".join(f"{p} {c}" for p, c in found) or "none"
         r.add("bundle", f"{FMT.MANIFEST} scope",
               f"清单声明项目 {programme or '-'} 县 {county or '-'}，而包中事件属于：{held}",
@@ -76,6 +76,8 @@ def _scope(r: BundleReport, builder: StatementBuilder) -> None:
               f"the bundle's events are of: {held}")
         r.scope_confirmed = False
         return
+    if programme is None and not found:
+        return  # a county not admitted by the `until` date: its programme cannot be told
     stated = {programme} if programme is not None else {p for p, _ in found}
     extra = sorted(set(builder.rules) - stated)
     if extra:

@@ -4,8 +4,10 @@ For each store it builds a ledger (the GD-2020 demo, or --small), seals it, sign
 has a witness cosign it and keeps that checkpoint outside the database (as an auditor would).
 Then, for each attack, on a fresh copy of that store, it tampers with the database directly
 (as someone with write access: on SQLite the file, on PostgreSQL a superuser who switches the
-append-only triggers off), runs `fundledger verify --key --since` and the offline verifier on
-a bundle exported from the tampered store, and prints: attack, store, what caught it, exit codes.
+append-only triggers off), runs `fundledger verify --key --since --witness` and the offline
+verifier on a bundle exported from the tampered store, and prints: attack, store, what caught
+it, exit codes. Then it tampers with bundles exported from the untouched store (as whoever
+carries a bundle to the auditor could), which only the offline verifier sees.
 
     python scripts/tamper_drill.py [--small] [--stores sqlite,postgres] [--markdown]
 
@@ -15,6 +17,8 @@ Exit 0 when every attack was detected by both verifiers, 1 otherwise.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import itertools
 import json
 import shutil
@@ -35,8 +39,10 @@ import psycopg
 from audit.chains import decode_row
 from audit.db import LogDB
 from audit.keyfile import create_key_file, log_vkey
+from audit.merkle import MemoryTree, leaf_hash
 from audit.sealer import seal
 from audit.signing import sign_latest
+from audit.statements import StatementBuilder
 from ledger.chain import event_hash
 from ledger.stores import is_postgres
 
@@ -263,6 +269,11 @@ def forked_by_operator(t: Target) -> None:
         sign_latest(db, t.key_name, t.key)
 
 
+def delete_cosignatures(t: Target) -> None:
+    """Every witness's cosignature removed: the checkpoints still verify with the log's key."""
+    sql(t, "DELETE FROM fundledger_log_cosignatures")
+
+
 def truncate_leaves(t: Target) -> None:
     with raw(t) as conn:
         conn.execute("DELETE FROM fundledger_log_leaves")
@@ -304,6 +315,71 @@ ATTACKS: list[tuple[str, Callable[[Target], None]]] = [
     ("truncate the leaves table", truncate_leaves),
     ("re-sign with another key", resign_other_key),
     ("replace a checkpoint", replace_checkpoint),
+    ("delete the witnesses' cosignatures", delete_cosignatures),
+]
+
+
+# ---- attacks on a bundle (exported from the untouched store) ------------------------------------
+
+
+def rewrite_manifest(bundle: Path, **fields: Any) -> None:
+    """What a forger does last: the manifest's fields set, every file's SHA-256 made true."""
+    manifest = json.loads((bundle / "manifest.json").read_text("utf-8"))
+    for key, value in fields.items():
+        if key == "scope":
+            manifest["scope"].update(value)
+        else:
+            manifest[key] = value
+    for name in manifest["files"]:
+        data = (bundle / name).read_bytes()
+        manifest["files"][name] = {"sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data)}
+    (bundle / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False), "utf-8")
+
+
+def cut_bundle_short(bundle: Path, **extra: Any) -> None:
+    """The newest events dropped from a full bundle, the statements recomputed for the rest, a
+    consistency proof from the shorter prefix to the checkpoint computed from the leaves, and
+    the manifest rewritten to match: every file agrees with every other."""
+    events = (bundle / "events.jsonl").read_bytes().splitlines(keepends=True)
+    leaves = (bundle / "leaves.jsonl").read_bytes().splitlines(keepends=True)
+    k = len(events) - 5
+    tree = MemoryTree(leaf_hash(bytes.fromhex(json.loads(x)["event_hash"])) for x in leaves)
+    (bundle / "events.jsonl").write_bytes(b"".join(events[:k]))
+    (bundle / "leaves.jsonl").write_bytes(b"".join(leaves[:k]))
+    builder = StatementBuilder()
+    for line in events[:k]:
+        builder.add(json.loads(line))
+    for line in events[:k]:
+        if builder.needs_second_pass and builder.wants(line):
+            builder.resolve(json.loads(line))
+    (bundle / "statements.json").write_text(json.dumps(builder.result(), ensure_ascii=False),
+                                            "utf-8")
+    proof = [base64.b64encode(h).decode() for h in tree.consistency_proof(k, len(leaves))]
+    streams = len({json.loads(x)["stream_id"] for x in leaves[:k]})
+    rewrite_manifest(bundle, prefix_size=k, prefix_consistency_proof=proof, events=k,
+                     streams=streams, **extra)
+
+
+def cut_bundle_short_until(bundle: Path) -> None:
+    cut_bundle_short(bundle, scope={"until": "2999-12-31"})
+
+
+def change_readme(bundle: Path) -> None:
+    readme = bundle / "README.txt"
+    readme.write_text(readme.read_text("utf-8").replace("--key", "--no-key"), "utf-8")
+
+
+def relabel_county(bundle: Path) -> None:
+    """A county's bundle (exported with --county) said to be another county's."""
+    rewrite_manifest(bundle, scope={"county": "441481"})
+
+
+# name, attack, `fundledger export` arguments
+BUNDLE_ATTACKS: list[tuple[str, Callable[[Path], None], list[str]]] = [
+    ("cut a full bundle short (manifest rewritten)", cut_bundle_short, []),
+    ("the same, relabelled as `until` a date", cut_bundle_short_until, []),
+    ("change README.txt", change_readme, []),
+    ("relabel a county bundle to another county", relabel_county, ["--county", "441423"]),
 ]
 
 
@@ -328,6 +404,7 @@ class Pristine:
     vkey: str
     held: Path
     workdir: Path
+    wvkey: str  # the witness's verifier key: both verifiers require its cosignature
 
 
 def _small_ledger(url: str) -> None:
@@ -378,14 +455,17 @@ def build(url: str, workdir: Path, small: bool) -> Pristine:
         seal(db)
         sign_latest(db, ORIGIN, key)
     vkey = log_vkey(ORIGIN, key)
+    outputs = []
     for step in (["witness", "init", "--dir", str(workdir / "city"), "--name",
                   "city.example/meizhou", "--log-key", vkey],
                  ["witness", "cosign", "--dir", str(workdir / "city")]):
-        if cli(*step, env_db=url).returncode != 0:
+        done = cli(*step, env_db=url)
+        if done.returncode != 0:
             raise SystemExit(f"{' '.join(step)} failed")
+        outputs.append(done.stdout.strip())
     held = workdir / "held-checkpoint.txt"
     held.write_text(cli("checkpoint", env_db=url).stdout, "utf-8")
-    return Pristine(url, ORIGIN, key, vkey, held, workdir)
+    return Pristine(url, ORIGIN, key, vkey, held, workdir, outputs[0])
 
 
 @contextmanager
@@ -426,13 +506,15 @@ def detected_by(doc: dict[str, Any]) -> str:
 def run_attack(p: Pristine, n: int, name: str, attack: Callable[[Target], None]) -> dict[str, Any]:
     with copy_of(p, n) as url:
         attack(Target(url, p.key_name, p.key, p.workdir))
-        verified = cli("--json", "verify", "--key", p.vkey, "--since", str(p.held), env_db=url)
+        verified = cli("--json", "verify", "--key", p.vkey, "--since", str(p.held), "--witness",
+                       p.wvkey, env_db=url)
         doc = json.loads(verified.stdout)
         bundle = p.workdir / f"bundle{n}"
         shutil.rmtree(bundle, ignore_errors=True)
         exported = cli("export", "--out", str(bundle), env_db=url)
         if exported.returncode == 0:
-            off = offline(str(bundle), "--key", p.vkey, "--since", str(p.held), "--json")
+            off = offline(str(bundle), "--key", p.vkey, "--since", str(p.held), "--witness",
+                          p.wvkey, "--json")
             odoc = json.loads(off.stdout)
             offline_by = ", ".join(odoc["checks_failed"])
             offline_code = off.returncode
@@ -442,6 +524,23 @@ def run_attack(p: Pristine, n: int, name: str, attack: Callable[[Target], None])
     return {"attack": name, "store": "PostgreSQL" if is_postgres(url) else "SQLite",
             "verify_by": detected_by(doc), "verify_exit": verified.returncode,
             "offline_by": offline_by, "offline_exit": offline_code}
+
+
+def run_bundle_attack(p: Pristine, n: int, name: str, attack: Callable[[Path], None],
+                      export_args: list[str]) -> dict[str, Any]:
+    """A bundle of the untouched store, tampered with: the store itself verifies."""
+    bundle = p.workdir / f"bundle-b{n}"
+    shutil.rmtree(bundle, ignore_errors=True)
+    if cli("export", "--out", str(bundle), *export_args, env_db=p.url).returncode != 0:
+        raise SystemExit(f"export {' '.join(export_args)} failed")
+    attack(bundle)
+    off = offline(str(bundle), "--key", p.vkey, "--since", str(p.held), "--witness", p.wvkey,
+                  "--json")
+    shutil.rmtree(bundle, ignore_errors=True)
+    return {"attack": name, "store": "PostgreSQL" if is_postgres(p.url) else "SQLite",
+            "verify_by": "(the store is untouched)", "verify_exit": None,
+            "offline_by": ", ".join(json.loads(off.stdout)["checks_failed"]),
+            "offline_exit": off.returncode}
 
 
 def main() -> None:
@@ -464,24 +563,30 @@ def main() -> None:
             try:
                 pristine = build(url, workdir, args.small)
                 clean = cli("verify", "--key", pristine.vkey, "--since", str(pristine.held),
-                            env_db=url)
+                            "--witness", pristine.wvkey, env_db=url)
                 if clean.returncode != 0:
                     raise SystemExit(f"the untouched {store} store does not verify")
                 for n, (attack_name, attack) in enumerate(ATTACKS):
                     results.append(run_attack(pristine, n, attack_name, attack))
                     print(_row(results[-1], args.markdown), flush=True)
+                for n, (attack_name, bundle_attack, export_args) in enumerate(BUNDLE_ATTACKS):
+                    results.append(run_bundle_attack(pristine, n, attack_name, bundle_attack,
+                                                     export_args))
+                    print(_row(results[-1], args.markdown), flush=True)
             finally:
                 if store == "postgres":
                     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    missed = [r for r in results if r["verify_exit"] != 1 or r["offline_exit"] != 1]
-    print(f"\n{len(results) - len(missed)} of {len(results)} attacks detected by both "
-          "`fundledger verify` and `fundledger-verify`")
+    missed = [r for r in results if r["verify_exit"] not in (1, None) or r["offline_exit"] != 1]
+    print(f"\n{len(results) - len(missed)} of {len(results)} attacks detected: those on the store "
+          "by both `fundledger verify` and `fundledger-verify`, those on a bundle by "
+          "`fundledger-verify`")
     sys.exit(1 if missed else 0)
 
 
 def _row(r: dict[str, Any], markdown: bool) -> str:
-    cells = [r["attack"], r["store"], r["verify_by"], str(r["verify_exit"]), r["offline_by"],
+    verify_exit = "—" if r["verify_exit"] is None else str(r["verify_exit"])
+    cells = [r["attack"], r["store"], r["verify_by"], verify_exit, r["offline_by"],
              str(r["offline_exit"])]
     if markdown:
         return "| " + " | ".join(cells) + " |"

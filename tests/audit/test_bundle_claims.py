@@ -197,3 +197,28 @@ def test_a_manifest_origin_other_than_the_logs_fails(grown: dict[str, Any],
     rewrite_manifest(grown["new"], lambda m: m.update(origin="other.example/log"))
     code, out = offline(str(grown["new"]), "--key", log_key.vkey)
     assert code == 1 and "[bundle] manifest.json origin" in out
+
+
+@pytest.mark.parametrize("change", [{"prefix_size": None}, {"scope": []}, {"files": "x"},
+                                    {"events": True}, {"scope": {"full": "yes"}}])
+def test_a_manifest_member_of_the_wrong_type_is_unreadable_not_a_crash(
+        grown: dict[str, Any], log_key: LogKey, change: dict[str, Any]) -> None:
+    """Exit 2 with a message naming the member, never a traceback."""
+    manifest = manifest_of(grown["new"])
+    manifest.update(change)
+    (grown["new"] / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    code, _ = offline(str(grown["new"]), "--key", log_key.vkey)
+    assert code == 2
+
+
+def test_a_county_bundle_until_before_its_admission_verifies(
+        grown: dict[str, Any], db: LogDB, log_key: LogKey, tmp_path: Path) -> None:
+    """Honest exports whose scope holds no county stream yet are not findings."""
+    ts = [json.loads(x)["timestamp"] for x in
+          (grown["new"] / "events.jsonl").read_text("utf-8").splitlines()]
+    day = dt.date.fromisoformat(ts[0][:10]) - dt.timedelta(days=1)
+    for scope in (Scope(county=SECOND, until=day), Scope(county="449999")):
+        bundle = tmp_path / f"b-{scope.county}"
+        export(db, bundle, scope)
+        code, out = offline(str(bundle), "--key", log_key.vkey)
+        assert code == 0, out
