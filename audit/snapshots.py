@@ -38,7 +38,8 @@ CHECK = "snapshots"
 SQLITE_SNAPSHOTS_TABLE = "stored_snapshots"  # the library's fixed name on SQLite
 AGGREGATES = (CountyFund, Programme)
 # What a forged or broken stream can raise while the ledger's code replays it.
-REPLAY_ERRORS = (EventSourcingError, ValueError, KeyError, TypeError, AttributeError)
+REPLAY_ERRORS = (EventSourcingError, ValueError, KeyError, TypeError, AttributeError,
+                 RecursionError)
 
 
 def _event_topics() -> frozenset[str]:
@@ -142,7 +143,7 @@ def _compare(db: LogDB, cur: Cursor, report: Any, mapper: Mapper[UUID], table: s
                 and doc.get("topic") == expected.topic
                 and isinstance(doc.get("state"), dict)
                 and canonical_state(doc["state"]) == canonical_state(expected.state))
-    except (ValueError, TypeError, KeyError):
+    except (ValueError, TypeError, KeyError, RecursionError):
         same = False
     if not same:
         _add(report, sid, version, agg, "快照与事件重放得到的状态不符（快照被篡改或伪造）",

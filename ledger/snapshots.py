@@ -138,7 +138,7 @@ class AuthenticatedSnapshots(EventStore[UUID]):
         try:
             doc = self.mapper.transcoder.decode(row.state) if row.topic == SNAPSHOT_TOPIC \
                 else None
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, RecursionError):  # not even one of ours
             return None
         if not isinstance(doc, dict):
             return None
@@ -161,6 +161,6 @@ class AuthenticatedSnapshots(EventStore[UUID]):
             return False
         try:
             stored = json.loads(rows[0].state).get("event_hash")
-        except (ValueError, AttributeError):
+        except (ValueError, AttributeError, RecursionError):
             return False
         return isinstance(stored, str) and hmac.compare_digest(stored, str(head_hash))

@@ -266,6 +266,30 @@ def test_planted_snapshot_beyond_the_head_is_ignored_and_named(
         [agg.version]
 
 
+@pytest.mark.parametrize("garbage", [b"\xff{not json", b'{"state":' + b"[" * 100_000],
+                         ids=["not-json", "deep"])
+def test_a_garbage_snapshot_row_is_ignored_and_named(
+        keyed: Factory, store_url: str, attacker_url: str, garbage: bytes) -> None:
+    """A row that is not even JSON (or nests too deep to decode), planted at the head version:
+    the ledger replays, and verify names the county and version (exit 1)."""
+    county_with_cash(keyed())
+    head = keyed().county(PROGRAMME, COUNTY).version
+    if is_postgres(attacker_url):
+        with psycopg.connect(attacker_url, autocommit=True) as conn:
+            conn.execute("INSERT INTO fundledger_snapshots VALUES (%s, %s, %s, %s)",
+                         (STREAM, head, "eventsourcing.domain:Snapshot", garbage))
+    else:
+        with sqlite3.connect(attacker_url.removeprefix("sqlite:///")) as conn:
+            conn.execute("INSERT INTO stored_snapshots VALUES (?, ?, ?, ?)",
+                         (STREAM.hex, head, "eventsourcing.domain:Snapshot", garbage))
+        conn.close()
+    app = keyed()
+    assert app.county(PROGRAMME, COUNTY).cash_fen == 940_000_00
+    assert app.snapshots is not None
+    assert app.snapshots.ignored == 1  # type: ignore[attr-defined]
+    assert_snapshot_finding(store_url, head)
+
+
 # ---- honest snapshots ------------------------------------------------------------------------
 
 

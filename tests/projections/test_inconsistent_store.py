@@ -145,13 +145,14 @@ def test_rebuild_completes_and_flags_the_county(broken: tuple[str, int]) -> None
 
 
 def test_export_writes_a_bundle_and_the_verifiers_name_the_county(
-        broken: tuple[str, int], tmp_path: Any) -> None:
+        broken: tuple[str, int], tmp_path: Any, capsys: Any) -> None:
     """`export` exits 0 with a bundle; `verify --reconcile` and the offline verifier of the
     bundle exit 1 naming 441423 (its statements are missing from the ledger's)."""
     url, _ = broken
     out = tmp_path / "bundle"
     exported = run(url, "export", "--out", str(out))
     assert exported.exit_code == 0, exported.output
+    assert "WARNING" in exported.output and COUNTY in exported.output
     assert (out / "statements.json").exists()
     reconciled = run(url, "--json", "verify", "--reconcile")
     assert reconciled.exit_code == 1, reconciled.output
@@ -160,9 +161,12 @@ def test_export_writes_a_bundle_and_the_verifiers_name_the_county(
     assert not any(f"county {OTHER}" in p for p in places)
     from audit.offline import main as offline_main
 
+    capsys.readouterr()
     with pytest.raises(SystemExit) as offline:
         offline_main([str(out)])
     assert offline.value.code == 1
+    printed = capsys.readouterr()
+    assert COUNTY in printed.out + printed.err
 
 
 def test_inconsistency_found_while_catching_up_in_one_batch(app: FundLedger,
