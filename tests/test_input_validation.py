@@ -241,3 +241,36 @@ def test_store_errors_are_told_in_both_languages(tmp_path: Path) -> None:
         ro.execute("INSERT INTO t VALUES (1)")
     e = store_unavailable(readonly.value)
     assert "只读" in e.zh and "read-only" in e.en
+
+
+# ---- rules files -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("old", "new", "field"), [
+    ('title_zh = "', 'title_zh = "\u202e', "title_zh"),
+    ("rules_format = 1", "rules_format = 1\nweight = 0.5", "weight"),
+    ("rules_format = 1", "rules_format = 1\nstarts = 2020-01-01", "starts"),
+    ("rules_format = 1", "rules_format = 1\nn = 9007199254740992", "n"),
+    ('programme = "gd-2020-ecrural"', 'programme = "GD 2020"', "programme"),
+])
+def test_rules_file_text_and_values_are_checked(old: str, new: str, field: str) -> None:
+    """The rules document enters the opening event whole: its text follows the text rules, and
+    floats, dates and integers beyond 2**53 are refused naming the field."""
+    from ledger.errors import RulesInvalid
+    from ledger.rules import packaged_rules_text, parse_rules_toml
+
+    text = packaged_rules_text(PROGRAMME)
+    assert old in text
+    with pytest.raises(RulesInvalid) as info:
+        parse_rules_toml(text.replace(old, new, 1))
+    assert info.value.field == field
+
+
+def test_packaged_rules_name_is_a_slug() -> None:
+    """A programme name cannot reach outside the packaged rules (no path, no NUL)."""
+    from ledger.errors import RulesInvalid
+    from ledger.rules import packaged_rules_text
+
+    for name in ("../../x", "a/b", "gd\x00", "GD-2020", ""):
+        with pytest.raises(RulesInvalid):
+            packaged_rules_text(name)
