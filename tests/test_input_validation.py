@@ -274,3 +274,14 @@ def test_packaged_rules_name_is_a_slug() -> None:
     for name in ("../../x", "a/b", "gd\x00", "GD-2020", ""):
         with pytest.raises(RulesInvalid):
             packaged_rules_text(name)
+
+
+def test_help_and_bare_group_are_shown_once() -> None:
+    """`--help` exits 0; a group without its subcommand shows its help once (exit 2, click's
+    no-args-is-help), not wrapped as a usage error."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--help"], catch_exceptions=False).exit_code == 0
+    for args in ([], ["record"]):
+        r = runner.invoke(cli, args, catch_exceptions=False)
+        assert r.exit_code == 2 and r.output.count("Usage:") == 1
+        assert "usage error" not in r.output and "Commands:" in r.output
