@@ -160,10 +160,26 @@ def test_json_reader_keeps_strings_in_brackets_and_decimals() -> None:
 # ---- output ----------------------------------------------------------------------------------
 
 
-def test_history_escapes_what_was_stored(make_app: Any, tmp_path: Path, store_url: str) -> None:
-    """Text written to the store by another way than the checked commands (an older version,
-    someone with write access and the app's code) is shown escaped: no ESC, no bidi control
-    reaches the terminal, and `[` is not rich markup. JSON keeps the data, escaped."""
+def test_the_aggregates_refuse_bad_text_whoever_calls_them(app: Any) -> None:
+    """Past the command parser, straight to the aggregate: every event's strings are still
+    checked (ledger.events), and nothing is recorded."""
+    fund = app.county(PROGRAMME, COUNTY)
+    ctx = Context(COUNTY_ACTOR, app.rules(PROGRAMME), app.today())
+    before = event_count(app)
+    with pytest.raises(InvalidText) as info:
+        fund.register_project(ctx, "project:P7", project_code="P7", name="n\u202e",
+                              category="training", budget_fen=100, responsible_person="r",
+                              implementing_unit="u", start_date=dt.date(2020, 4, 1),
+                              end_date=dt.date(2021, 1, 1), business_date=dt.date(2020, 4, 2))
+    assert info.value.field == "name" and not fund.pending_events
+    assert event_count(app) == before
+
+
+def test_history_escapes_what_was_stored(make_app: Any, tmp_path: Path, store_url: str,
+                                         monkeypatch: Any) -> None:
+    """Text written to the store without the checks (an older version of the ledger, someone
+    with write access and the app's code) is shown escaped: no ESC, no bidi control reaches
+    the terminal, and `[` is not rich markup. JSON keeps the data, escaped."""
     from ledger.rules import packaged_rules
     from tests.conftest import ALLOCATION_FEN, PROVINCE
 
@@ -175,12 +191,14 @@ def test_history_escapes_what_was_stored(make_app: Any, tmp_path: Path, store_ur
                     budget="1000", responsible_person="r", implementing_unit="u",
                     start_date="2020-04-01", end_date="2021-01-01",
                     business_date="2020-04-02"), COUNTY_ACTOR)
-    fund = app.county(PROGRAMME, COUNTY)  # past the checks: straight to the aggregate
+    fund = app.county(PROGRAMME, COUNTY)  # past the checks: straight to the aggregate,
+    monkeypatch.setattr(F, "check_event_text", lambda *_: None)  # as an older version wrote
     ctx = Context(COUNTY_ACTOR, app.rules(PROGRAMME), app.today())
     fund.adjust_budget(ctx, "B1", project_code="P1", new_budget_fen=200_000,
                        reason="\x1b[2J\x1b]0;owned\x07[bold red]FAKE[/]\u202eevil",
                        approver="a\u2028b", business_date=dt.date(2020, 4, 3))
     app.save(fund)
+    monkeypatch.undo()
     runner = CliRunner()
     r = runner.invoke(cli, ["--db", store_url, "history", "--county", COUNTY],
                       catch_exceptions=False)
@@ -285,3 +303,11 @@ def test_help_and_bare_group_are_shown_once() -> None:
         r = runner.invoke(cli, args, catch_exceptions=False)
         assert r.exit_code == 2 and r.output.count("Usage:") == 1
         assert "usage error" not in r.output and "Commands:" in r.output
+
+
+def test_every_refused_character_is_non_printable() -> None:
+    """The fast path of the text checks (`str.isprintable`) is sound: no code point the rules
+    refuse is printable, so a printable string needs no closer look."""
+    refused_printable = [hex(cp) for cp in range(0x110000)
+                         if F.char_check(chr(cp)) is not None and chr(cp).isprintable()]
+    assert refused_printable == []
