@@ -109,6 +109,9 @@ def _as_json(ctx: click.Context) -> bool:
 
 
 def _show_usage_error(e: click.ClickException) -> NoReturn:
+    if isinstance(e, click.exceptions.NoArgsIsHelpError):  # the help itself: both languages
+        e.show()
+        sys.exit(e.exit_code)
     message = e.format_message()
     if isinstance(e, click.UsageError) and e.ctx is not None:
         click.echo(e.ctx.get_usage(), err=True)

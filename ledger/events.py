@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from eventsourcing.domain import Aggregate
 
+from ledger import fields as fields_module
 from ledger.actors import IMPORT_FIELDS, Actor
 from ledger.chain import (
     GENESIS_HASH,
@@ -67,6 +68,7 @@ def recompute_hash(event: Any) -> str:
 def _data(actor: Actor, business_date: dt.date, fields: dict[str, Any]) -> dict[str, Any]:
     data = {**actor.as_fields(), "business_date": business_date.isoformat(), **fields}
     check_subset(data)
+    fields_module.check_event_text(data)
     return data
 
 

@@ -78,7 +78,7 @@ def char_check(ch: str) -> str | None:
 
 def forbidden_char(value: str) -> tuple[int, str, str] | None:
     """The first refused character of a string: (1-based position, character, check)."""
-    if _SUSPECT_RE.search(value) is None:  # the common case: ASCII and common CJK only
+    if value.isprintable():  # the common case: every refused character is non-printable
         return None
     for match in _SUSPECT_RE.finditer(value):
         check = char_check(match.group())
@@ -104,6 +104,38 @@ def shown(value: Any, max_chars: int = VALUE_SHOWN_MAX_CHARS) -> str:
     """A value as quoted in an error message: its repr (control characters escaped), cut short."""
     quoted = repr(value)
     return quoted if len(quoted) <= max_chars else quoted[:max_chars] + "…"
+
+
+def check_event_text(data: dict[str, Any], path: str = "") -> None:
+    """Every string in an event's data (in lists and tables too) is free of the characters
+    `text` refuses: the last line of the text rules, under every command of every aggregate,
+    whatever called it. The edges check each field's length and format first."""
+    texts: list[str] = []
+    for value in data.values():  # on every event: one search over all its flat text first
+        if type(value) is str:
+            texts.append(value)
+        elif type(value) is list and all(type(item) is str for item in value):
+            texts.extend(value)
+        elif isinstance(value, (list, dict)):
+            break
+    else:
+        if "".join(texts).isprintable():  # every refused character is non-printable
+            return
+    for key, value in data.items():
+        items = value if isinstance(value, list) else [value]
+        for item in items:
+            if isinstance(item, dict):
+                check_event_text(item, f"{path}{key}.")
+            elif isinstance(item, str) and _SUSPECT_RE.search(item) is not None:
+                bad = forbidden_char(item)
+                if bad is not None:
+                    position, ch, check = bad
+                    zh, en = TEXT_CHECKS[check]
+                    raise InvalidText(
+                        f"字段 {path}{key} 第 {position} 个字符 U+{ord(ch):04X} 是{zh}，不允许",
+                        f"field {path}{key} has a {en} (U+{ord(ch):04X}) at character "
+                        f"{position}, which is not allowed", f"{path}{key}", check=check,
+                        char=f"U+{ord(ch):04X}", position=position)
 
 
 def _text_error(field: str, check: str, zh: str, en: str, **details: Any) -> InvalidField:

@@ -160,10 +160,26 @@ def test_json_reader_keeps_strings_in_brackets_and_decimals() -> None:
 # ---- output ----------------------------------------------------------------------------------
 
 
-def test_history_escapes_what_was_stored(make_app: Any, tmp_path: Path, store_url: str) -> None:
-    """Text written to the store by another way than the checked commands (an older version,
-    someone with write access and the app's code) is shown escaped: no ESC, no bidi control
-    reaches the terminal, and `[` is not rich markup. JSON keeps the data, escaped."""
+def test_the_aggregates_refuse_bad_text_whoever_calls_them(app: Any) -> None:
+    """Past the command parser, straight to the aggregate: every event's strings are still
+    checked (ledger.events), and nothing is recorded."""
+    fund = app.county(PROGRAMME, COUNTY)
+    ctx = Context(COUNTY_ACTOR, app.rules(PROGRAMME), app.today())
+    before = event_count(app)
+    with pytest.raises(InvalidText) as info:
+        fund.register_project(ctx, "project:P7", project_code="P7", name="n\u202e",
+                              category="training", budget_fen=100, responsible_person="r",
+                              implementing_unit="u", start_date=dt.date(2020, 4, 1),
+                              end_date=dt.date(2021, 1, 1), business_date=dt.date(2020, 4, 2))
+    assert info.value.field == "name" and not fund.pending_events
+    assert event_count(app) == before
+
+
+def test_history_escapes_what_was_stored(make_app: Any, tmp_path: Path, store_url: str,
+                                         monkeypatch: Any) -> None:
+    """Text written to the store without the checks (an older version of the ledger, someone
+    with write access and the app's code) is shown escaped: no ESC, no bidi control reaches
+    the terminal, and `[` is not rich markup. JSON keeps the data, escaped."""
     from ledger.rules import packaged_rules
     from tests.conftest import ALLOCATION_FEN, PROVINCE
 
@@ -175,12 +191,14 @@ def test_history_escapes_what_was_stored(make_app: Any, tmp_path: Path, store_ur
                     budget="1000", responsible_person="r", implementing_unit="u",
                     start_date="2020-04-01", end_date="2021-01-01",
                     business_date="2020-04-02"), COUNTY_ACTOR)
-    fund = app.county(PROGRAMME, COUNTY)  # past the checks: straight to the aggregate
+    fund = app.county(PROGRAMME, COUNTY)  # past the checks: straight to the aggregate,
+    monkeypatch.setattr(F, "check_event_text", lambda *_: None)  # as an older version wrote
     ctx = Context(COUNTY_ACTOR, app.rules(PROGRAMME), app.today())
     fund.adjust_budget(ctx, "B1", project_code="P1", new_budget_fen=200_000,
                        reason="\x1b[2J\x1b]0;owned\x07[bold red]FAKE[/]\u202eevil",
                        approver="a\u2028b", business_date=dt.date(2020, 4, 3))
     app.save(fund)
+    monkeypatch.undo()
     runner = CliRunner()
     r = runner.invoke(cli, ["--db", store_url, "history", "--county", COUNTY],
                       catch_exceptions=False)
@@ -241,3 +259,55 @@ def test_store_errors_are_told_in_both_languages(tmp_path: Path) -> None:
         ro.execute("INSERT INTO t VALUES (1)")
     e = store_unavailable(readonly.value)
     assert "只读" in e.zh and "read-only" in e.en
+
+
+# ---- rules files -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("old", "new", "field"), [
+    ('title_zh = "', 'title_zh = "\u202e', "title_zh"),
+    ("rules_format = 1", "rules_format = 1\nweight = 0.5", "weight"),
+    ("rules_format = 1", "rules_format = 1\nstarts = 2020-01-01", "starts"),
+    ("rules_format = 1", "rules_format = 1\nn = 9007199254740992", "n"),
+    ('programme = "gd-2020-ecrural"', 'programme = "GD 2020"', "programme"),
+])
+def test_rules_file_text_and_values_are_checked(old: str, new: str, field: str) -> None:
+    """The rules document enters the opening event whole: its text follows the text rules, and
+    floats, dates and integers beyond 2**53 are refused naming the field."""
+    from ledger.errors import RulesInvalid
+    from ledger.rules import packaged_rules_text, parse_rules_toml
+
+    text = packaged_rules_text(PROGRAMME)
+    assert old in text
+    with pytest.raises(RulesInvalid) as info:
+        parse_rules_toml(text.replace(old, new, 1))
+    assert info.value.field == field
+
+
+def test_packaged_rules_name_is_a_slug() -> None:
+    """A programme name cannot reach outside the packaged rules (no path, no NUL)."""
+    from ledger.errors import RulesInvalid
+    from ledger.rules import packaged_rules_text
+
+    for name in ("../../x", "a/b", "gd\x00", "GD-2020", ""):
+        with pytest.raises(RulesInvalid):
+            packaged_rules_text(name)
+
+
+def test_help_and_bare_group_are_shown_once() -> None:
+    """`--help` exits 0; a group without its subcommand shows its help once (exit 2, click's
+    no-args-is-help), not wrapped as a usage error."""
+    runner = CliRunner()
+    assert runner.invoke(cli, ["--help"], catch_exceptions=False).exit_code == 0
+    for args in ([], ["record"]):
+        r = runner.invoke(cli, args, catch_exceptions=False)
+        assert r.exit_code == 2 and r.output.count("Usage:") == 1
+        assert "usage error" not in r.output and "Commands:" in r.output
+
+
+def test_every_refused_character_is_non_printable() -> None:
+    """The fast path of the text checks (`str.isprintable`) is sound: no code point the rules
+    refuse is printable, so a printable string needs no closer look."""
+    refused_printable = [hex(cp) for cp in range(0x110000)
+                         if F.char_check(chr(cp)) is not None and chr(cp).isprintable()]
+    assert refused_printable == []

@@ -8,16 +8,22 @@ document, so the ledger carries the rules it was run under.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
 from ledger.errors import RulesInvalid
+from ledger.fields import TEXT_CHECKS, forbidden_char
 
 BP_WHOLE = 10_000  # basis points in a whole
 RULES_FORMAT = 1
 DENOMINATORS = ("allocation",)
+RULES_TEXT_MAX_CHARS = 500
+RULES_INT_ABS_MAX = 2**53 - 1  # the whole document enters an event: I-JSON integers only
+_KEY_RE = re.compile(r"[a-z][a-z0-9_]{0,63}")
+_SLUG_RE = re.compile(r"[a-z0-9][a-z0-9-]{0,63}")  # a packaged rules file's name
 
 
 @dataclass(frozen=True)
@@ -181,8 +187,39 @@ def _check_whole(rules: ProgrammeRules) -> None:
         raise _bad("execution.labels", "须有 min_rate_bp = 0 的标签", "needs a label with min 0")
 
 
+def _check_value(value: Any, field: str) -> None:
+    """The document is stored in the programme's opening event: only tables with lower-case
+    ASCII keys, lists, text free of the characters text fields refuse (ledger.fields), and
+    integers within 2**53; no floats, dates or times (TOML has them, the canonical JSON not)."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str) or not _KEY_RE.fullmatch(key):
+                raise _bad(f"{field}{key!r}"[:80], "键应为小写 ASCII 名称",
+                           "keys must be lower-case ASCII names")
+            _check_value(item, f"{field}{key}.")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            _check_value(item, f"{field.rstrip('.')}[{i}].")
+    elif isinstance(value, str):
+        bad = forbidden_char(value)
+        if bad is not None:
+            zh, en = TEXT_CHECKS[bad[2]]
+            raise _bad(field.rstrip("."), f"文本含{zh}（U+{ord(bad[1]):04X}）",
+                       f"text has a {en} (U+{ord(bad[1]):04X})")
+        if len(value) > RULES_TEXT_MAX_CHARS:
+            raise _bad(field.rstrip("."), f"文本超过 {RULES_TEXT_MAX_CHARS} 字",
+                       f"text is longer than {RULES_TEXT_MAX_CHARS} characters")
+    elif isinstance(value, bool):
+        return
+    elif not isinstance(value, int) or abs(value) > RULES_INT_ABS_MAX:
+        raise _bad(field.rstrip("."), "只允许文本、整数（2**53 以内）、布尔、列表和表",
+                   "only text, integers within 2**53, booleans, lists and tables are allowed "
+                   f"(got {type(value).__name__})")
+
+
 def parse_rules(doc: dict[str, Any]) -> ProgrammeRules:
     """Validate a decoded rules document; raise RulesInvalid naming the first bad field."""
+    _check_value(doc, "")
     if _get(doc, "rules_format", int) != RULES_FORMAT:
         raise _bad("rules_format", f"仅支持 {RULES_FORMAT}", f"only {RULES_FORMAT} is supported")
     reporting = _get(doc, "reporting", dict)
@@ -218,6 +255,9 @@ def parse_rules(doc: dict[str, Any]) -> ProgrammeRules:
             or not all(isinstance(c, str) and c for c in conclusions)):
         raise _bad("acceptance.conclusions", "须为两个不同的结论",
                    "must be exactly two different conclusions")
+    if not _SLUG_RE.fullmatch(rules.programme):
+        raise _bad("programme", "应为1至64位小写字母、数字或连字符",
+                   "must be 1..64 lower-case letters, digits or hyphens")
     _check_whole(rules)
     return rules
 
@@ -235,6 +275,11 @@ def parse_rules_toml(text: str) -> ProgrammeRules:
 
 def packaged_rules_text(programme: str) -> str:
     """The TOML text of a rules file shipped with the package, by programme slug."""
+    if not isinstance(programme, str) or not _SLUG_RE.fullmatch(programme):
+        raise RulesInvalid(
+            "项目标识应为1至64位小写字母、数字或连字符",
+            "a programme slug is 1..64 lower-case letters, digits or hyphens", "programme",
+        )
     try:
         return (resources.files(__package__) / f"{programme}.toml").read_text("utf-8")
     except FileNotFoundError:

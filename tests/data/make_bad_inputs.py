@@ -258,6 +258,23 @@ def cases() -> list[dict[str, Any]]:
     add("verify_since_utf16", ["verify", "--since", "{file}"], 2, "INPUT_MALFORMED",
         file=[{"b64": b64("fundledger.local/log\n1\n".encode("utf-16")), "n": 1}])
     add("verify_since_missing_file", ["verify", "--since", "{tmp}/none.note"], 2)
+    rules = (Path(__file__).parents[2] / "ledger" / "rules" / "gd-2020-ecrural.toml").read_text(
+        "utf-8")
+    for case_id, old, new in (
+        ("init_rules_title_bidi", 'title_zh = "', 'title_zh = "\u202e'),
+        ("init_rules_float_share", "share_bp = 5000", "share_bp = 5000.0"),
+        ("init_rules_extra_float", "rules_format = 1", "rules_format = 1\nweight = 0.5"),
+        ("init_rules_bare_date", 'period_end = "2022-12-31"', "period_end = 2022-12-31"),
+        ("init_rules_huge_integer", "rules_format = 1", "rules_format = 1\nn = 9" + "9" * 18),
+        ("init_rules_programme_not_slug", 'programme = "gd-2020-ecrural"',
+         'programme = "GD 2020"'),
+        ("init_rules_not_toml", "rules_format = 1", "rules_format = = 1"),
+    ):
+        add(case_id, [*TEMPLATES["init"], "--rules", "{file}"], 1, "RULES_INVALID",
+            file=text_file(rules.replace(old, new, 1)))
+    add("init_programme_path_traversal", with_option("init", "--programme", "../../x"), 1,
+        "RULES_INVALID")
+    add("init_programme_nul", with_option("init", "--programme", "gd\x00"), 1, "RULES_INVALID")
     add("init_rules_missing_file", [*TEMPLATES["init"], "--rules", "{tmp}/none.toml"], 2)
     add("init_rules_utf16", [*TEMPLATES["init"], "--rules", "{file}"], 2, "INPUT_MALFORMED",
         file=[{"b64": b64("programme = 'x'\n".encode("utf-16")), "n": 1}])
