@@ -222,9 +222,11 @@ def bench_offline(url: str, vkey: str) -> dict[str, Any]:
     assert code == 0 and doc["verified"], doc.get("findings")
     # A large bundle is checked by two processes; the second reports its own peak in a note.
     second = [int(m.group(1)) for n in doc["notes"]
-              if (m := re.search(r"second's peak RSS (\d+) MB", n))]
+              if (m := re.search(r"peak RSS (\d+) MB", n))]
+    split = [n for n in doc["notes"] if n.startswith("checked by two processes")]
     return {"events": doc["events"], "seconds": seconds, "rate": doc["events"] / seconds,
-            "rss_mb": rss, "second_rss_mb": second[0] if second else 0.0, "bundle": bundle}
+            "rss_mb": rss, "second_rss_mb": second[0] if second else 0.0, "bundle": bundle,
+            "split": split[0].split(" / ")[0] if split else "one process"}
 
 
 def bench_raw_limit(bundle: Path) -> dict[str, Any]:
@@ -368,7 +370,7 @@ def print_offline(url: str, vkey: str, rounds: int) -> None:
         print(f"  round {k + 1}: offline {o['rate']:,.0f} events/s, raw limit "
               f"{r['rate']:,.0f} events/s, ratio {o['rate'] / r['rate']:.3f}; peak RSS "
               f"{o['rss_mb']:.0f} MB + second process {o['second_rss_mb']:.0f} MB; load "
-              f"average {os.getloadavg()[0]:.2f}", flush=True)
+              f"average {os.getloadavg()[0]:.2f}\n    ({o['split']})", flush=True)
     off = offs[0]
     rate = statistics.median(o["rate"] for o in offs)
     limit = statistics.median(r["rate"] for r in raws)
