@@ -215,14 +215,16 @@ class RuleAudit:
             raise TypeError("entry_id is not a non-empty string")
         entries = self.entries
         key = self.key = hash((c.index, eid)) or 1
-        keys, mask = entries.keys, entries.mask
-        i = key & mask
+        keys, size = entries.keys, entries.size
+        i = key % size
         while True:  # EntryTable.claim, written out
             k = keys[i]
             if k == 0 or k == key:  # noqa: PLR1714 - no tuple built per probe
                 break
-            i = (i + 1) & mask
-        if k == 0 and entries.used + 1 <= LOAD_MAX * (mask + 1):
+            i += 1
+            if i == size:
+                i = 0
+        if k == 0 and entries.used + 1 <= LOAD_MAX * size:
             keys[i] = key
             entries.used += 1
             self.slot = i
