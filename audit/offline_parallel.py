@@ -16,7 +16,6 @@ page cache); together they use two cores for what one did in turn.
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,6 +108,8 @@ def _meaning(path: Path, builder: StatementBuilder, rules: RuleAudit) -> None:
 
 
 def _context() -> Any:
+    import multiprocessing  # only for large bundles: a small one is checked in one process
+
     methods = multiprocessing.get_all_start_methods()
     return multiprocessing.get_context("fork" if "fork" in methods else "spawn")
 

@@ -23,7 +23,7 @@ ALLOWED_OWN = {"ledger", "ledger.chain", "audit", "audit.merkle", "audit.note",
                "audit.formats", "audit.keyhistory", "audit.statements", "audit.offline",
                "audit.offline_bundle", "audit.offline_events", "audit.offline_receipt",
                "audit.offline_report", "audit.offline_parallel", "audit.ruleaudit",
-               "audit.rulecounty", "audit.ruledated"}
+               "audit.rulecounty", "audit.ruledated", "audit.ruleentries"}
 PROBE = """
 import sys
 from audit.offline import main
