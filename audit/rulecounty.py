@@ -9,6 +9,10 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from audit.ruledated import DatedBalance
+from audit.ruleentries import AMOUNT_BITS, REF_BITS
+
+REF_MAX = 1 << REF_BITS
+AMOUNT_FEN_MAX = 10_000_000_000_000  # docs/rules.md: one entry is at most 100 billion yuan
 
 if TYPE_CHECKING:
     from audit.ruleaudit import RuleAudit, _County
@@ -44,7 +48,10 @@ KIND_NAMES = {APPROPRIATION: "appropriation", DISBURSEMENT: "disbursement",
 def _remember(a: RuleAudit, kind: int, amount: int, ref: int = 0) -> None:
     """What a reversal needs of the current money entry (its slot, key and day number are set
     by `_common`); other entries need only their id, which `_common` stored."""
-    a.entries.set(a.slot, kind, amount, a.day, ref)
+    if not 0 <= ref < REF_MAX:
+        raise ValueError(f"reference {ref} out of the entry table's range")
+    a.entries.money[a.slot] = amount | kind << AMOUNT_BITS
+    a.entries.where[a.slot] = a.day << REF_BITS | ref
 
 
 def _project(a: RuleAudit, c: _County, code: str) -> list[Any] | None:
@@ -153,9 +160,18 @@ def adjustment(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
     p[1] = new
 
 
+def _money(a: RuleAudit, c: _County, d: dict[str, Any]) -> tuple[list[Any] | None, int | None]:
+    """The project and amount of a disbursement or expenditure (None: reported)."""
+    p, amount = c.projects.get(d["project_code"]), d.get("amount_fen")
+    if p is None:
+        p = _project(a, c, d["project_code"])
+    if type(amount) is not int or not 0 < amount <= AMOUNT_FEN_MAX:
+        amount = a._amount(d, "amount_fen")
+    return p, amount
+
+
 def disbursement(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
-    p, amount, day = _project(a, c, d["project_code"]), a._amount(d, "amount_fen"), \
-        d["business_date"]
+    p, amount = _money(a, c, d)
     if p is None or amount is None:
         return
     if amount > p[1] - p[2]:
@@ -163,30 +179,34 @@ def disbursement(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
               f"拨付 {_y(amount)} 超过项目 {d['project_code']} 剩余预算 {_y(p[1] - p[2])}",
               f"disbursement of {_e(amount)} exceeds project {d['project_code']}'s remaining "
               f"budget of {_e(p[1] - p[2])}")
-    cash = c.cash.lowest_from(a.day)
+    day, cash_balance = a.day, c.cash
+    cash = cash_balance.total if day >= cash_balance.last else cash_balance.lowest_from(day)
     if amount > cash:
+        when = d["business_date"]
         a.bad("R4", "INSUFFICIENT_CASH",
-              f"拨付 {_y(amount)} 超过县在 {day} 及其后的可用资金 {_y(cash)}",
-              f"disbursement of {_e(amount)} exceeds the county's cash of {_e(cash)} on {day} "
+              f"拨付 {_y(amount)} 超过县在 {when} 及其后的可用资金 {_y(cash)}",
+              f"disbursement of {_e(amount)} exceeds the county's cash of {_e(cash)} on {when} "
               "and after")
     p[2] += amount
-    p[3].move(a.day, amount)
-    c.cash.move(a.day, -amount)
+    p[3].move(day, amount)
+    cash_balance.move(day, -amount)
     _remember(a, DISBURSEMENT, amount, p[4])
 
 
 def expenditure(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
-    p, amount, day = _project(a, c, d["project_code"]), a._amount(d, "amount_fen"), \
-        d["business_date"]
+    p, amount = _money(a, c, d)
     if p is None or amount is None:
         return
-    unspent = p[3].lowest_from(a.day)
+    day, unspent_balance = a.day, p[3]
+    unspent = unspent_balance.total if day >= unspent_balance.last else \
+        unspent_balance.lowest_from(day)
     if amount > unspent:
+        when = d["business_date"]
         a.bad("R5", "EXPENDITURE_EXCEEDS_DISBURSED",
-              f"支出 {_y(amount)} 超过项目 {d['project_code']} 在 {day} 及其后已拨付未支出的 "
+              f"支出 {_y(amount)} 超过项目 {d['project_code']} 在 {when} 及其后已拨付未支出的 "
               f"{_y(unspent)}", f"expenditure of {_e(amount)} exceeds project "
-              f"{d['project_code']}'s disbursed and unspent {_e(unspent)} on {day} and after")
-    p[3].move(a.day, -amount)
+              f"{d['project_code']}'s disbursed and unspent {_e(unspent)} on {when} and after")
+    unspent_balance.move(day, -amount)
     _remember(a, EXPENDITURE, amount, p[4])
 
 

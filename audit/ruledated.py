@@ -58,12 +58,7 @@ class DatedBalance:
         number = day >> BLOCK_DAYS_LOG2
         block = self.blocks.get(number)
         if block is None:
-            block = self.blocks[number] = [0, 0, array("q", _EMPTY_BLOCK), True, 0]
-            insort(self.order, number)
-            for i, n in enumerate(self.order):
-                self.blocks[n][_INDEX] = i
-            self.suffix = [(0, 0)] * len(self.order)
-            self.valid_from = len(self.order)
+            block = self._new_block(number)
         block[_DAYS][day & (BLOCK_DAYS - 1)] += delta_fen
         block[_SUM] += delta_fen
         block[_STALE] = True
@@ -72,6 +67,16 @@ class DatedBalance:
         self.total += delta_fen
         if day > self.last:  # noqa: PLR1730 - a comparison is cheaper than max() here
             self.last = day
+
+    def _new_block(self, number: int) -> list[Any]:
+        """A block's first movement: the positions renumbered, every cached suffix dropped."""
+        block = self.blocks[number] = [0, 0, array("q", _EMPTY_BLOCK), True, 0]
+        insort(self.order, number)
+        for i, n in enumerate(self.order):
+            self.blocks[n][_INDEX] = i
+        self.suffix = [(0, 0)] * len(self.order)
+        self.valid_from = len(self.order)
+        return block
 
     def _suffix(self, j: int) -> tuple[int, int]:
         """(net sum, lowest balance relative to their start) of the blocks from position j."""

@@ -4,7 +4,7 @@ only: the offline verifier uses it).
 
 A dict of a million entries with their details costs some 350 bytes each; here an entry costs
 one slot of an open-addressing table: an 8-byte key, an 8-byte amount-and-kind and a 4-byte
-date-and-reference, about 30 bytes at the table's load. The key is Python's 64-bit hash of
+date-and-reference, about 25 bytes at the table's load. The key is Python's 64-bit hash of
 (county, entry id), keyed at random per process (SipHash): two different ids of one county
 share a key with probability about n² / 2⁶⁵ (3·10⁻⁸ for a million entries), which would be
 reported as a duplicate id; an id is never missed.
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from array import array
 
-LOAD_MAX = 0.7
+LOAD_MAX = 0.8
 SIZE_MIN = 1 << 12
 KINDS = ("", "appropriation", "disbursement", "expenditure", "recovery")
 KIND_CODE = {k: i for i, k in enumerate(KINDS) if k}
@@ -23,16 +23,14 @@ REF_BITS = 16
 
 
 def _size_for(entries: int) -> int:
-    size = SIZE_MIN
-    while size * LOAD_MAX < entries:
-        size *= 2
-    return size
+    """Slots for `entries` at most LOAD_MAX full (not a power of two: memory is the limit)."""
+    return max(SIZE_MIN, int(entries / LOAD_MAX) + 1024)
 
 
 class EntryTable:
     """Open addressing with linear probing over `keys`; 0 marks an empty slot."""
 
-    __slots__ = ("keys", "mask", "money", "used", "where")
+    __slots__ = ("keys", "money", "size", "used", "where")
 
     def __init__(self, expected_entries: int = 0) -> None:
         self._allocate(_size_for(expected_entries))
@@ -41,7 +39,7 @@ class EntryTable:
         self.keys = array("q", bytes(8 * size))
         self.money = array("Q", bytes(8 * size))  # amount | kind << AMOUNT_BITS
         self.where = array("I", bytes(4 * size))  # day number << REF_BITS | reference
-        self.mask, self.used = size - 1, 0
+        self.size, self.used = size, 0
 
     @staticmethod
     def key(county: int, entry_id: str) -> int:
@@ -49,13 +47,15 @@ class EntryTable:
 
     def slot(self, key: int) -> int:
         """The slot holding `key`, or the empty slot where it would go."""
-        keys, mask = self.keys, self.mask
-        i = key & mask
+        keys, size = self.keys, self.size
+        i = key % size
         while True:
             k = keys[i]
             if k == key or k == 0:  # noqa: PLR1714 - no tuple built per probe
                 return i
-            i = (i + 1) & mask
+            i += 1
+            if i == size:
+                i = 0
 
     def claim(self, key: int) -> tuple[int, bool]:
         """The slot for `key` and whether it is new there; a new key is stored (growing the
@@ -63,7 +63,7 @@ class EntryTable:
         i = self.slot(key)
         if self.keys[i]:
             return i, False
-        if self.used + 1 > LOAD_MAX * (self.mask + 1):
+        if self.used + 1 > LOAD_MAX * self.size:
             self._grow()
             i = self.slot(key)
         self.keys[i] = key
@@ -95,7 +95,7 @@ class EntryTable:
 
     def _grow(self) -> None:
         old = (self.keys, self.money, self.where)
-        self._allocate(2 * (self.mask + 1))
+        self._allocate(2 * self.size)
         for k, money, where in zip(*old, strict=True):
             if k:
                 i = self.slot(k)

@@ -222,9 +222,13 @@ def bench_offline(url: str, vkey: str) -> dict[str, Any]:
     assert code == 0 and doc["verified"], doc.get("findings")
     # A large bundle is checked by two processes; the second reports its own peak in a note.
     second = [int(m.group(1)) for n in doc["notes"]
-              if (m := re.search(r"second's peak RSS (\d+) MB", n))]
+              if (m := re.search(r"peak RSS (\d+) MB", n))]
+    cpu = [float(x) for n in doc["notes"] for x in re.findall(r"([0-9.]+) s CPU", n)]
+    split = [n for n in doc["notes"] if n.startswith("checked by two processes")]
     return {"events": doc["events"], "seconds": seconds, "rate": doc["events"] / seconds,
-            "rss_mb": rss, "second_rss_mb": second[0] if second else 0.0, "bundle": bundle}
+            "rss_mb": rss, "second_rss_mb": second[0] if second else 0.0, "bundle": bundle,
+            "split": split[0].split(" / ")[0] if split else "one process",
+            "busiest_cpu_us": max(cpu) / doc["events"] * 1e6 if cpu else None}
 
 
 def bench_raw_limit(bundle: Path) -> dict[str, Any]:
@@ -240,12 +244,12 @@ def bench_raw_limit(bundle: Path) -> dict[str, Any]:
     for doc, line in zip(docs[:2000], lines[:2000], strict=True):
         assert rfc8785.dumps(doc) == line
     dumps, option, sha = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.sha256
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for doc in docs:
         sha(dumps(doc, option=option)).digest()
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     assert all(dumps(d, option=option) == x for d, x in zip(docs, lines, strict=True))
-    return {"rate": len(docs) / seconds, "events": len(docs)}
+    return {"rate": len(docs) / seconds, "events": len(docs), "cpu_us": cpu / len(docs) * 1e6}
 
 
 def bench_indb(url: str, vkey: str) -> dict[str, Any]:
@@ -366,20 +370,26 @@ def print_offline(url: str, vkey: str, rounds: int) -> None:
         raws.append(bench_raw_limit(offs[-1]["bundle"]))
         o, r = offs[-1], raws[-1]
         print(f"  round {k + 1}: offline {o['rate']:,.0f} events/s, raw limit "
-              f"{r['rate']:,.0f} events/s, ratio {o['rate'] / r['rate']:.3f}; peak RSS "
+              f"{r['rate']:,.0f} events/s ({r['cpu_us']:.2f} us CPU each), ratio "
+              f"{o['rate'] / r['rate']:.3f}; peak RSS "
               f"{o['rss_mb']:.0f} MB + second process {o['second_rss_mb']:.0f} MB; load "
-              f"average {os.getloadavg()[0]:.2f}", flush=True)
+              f"average {os.getloadavg()[0]:.2f}\n    ({o['split']})", flush=True)
     off = offs[0]
     rate = statistics.median(o["rate"] for o in offs)
     limit = statistics.median(r["rate"] for r in raws)
     ratio = statistics.median(o["rate"] / r["rate"] for o, r in zip(offs, raws, strict=True))
+    # On a shared machine the wall-clock ratio also measures the other work: the CPU time of
+    # the busier of the two processes per event, against the raw limit's, does not.
+    cpu_ratio = statistics.median(r["cpu_us"] / o["busiest_cpu_us"] for o, r in
+                                  zip(offs, raws, strict=True) if o["busiest_cpu_us"])
     rss = max(o["rss_mb"] + o["second_rss_mb"] for o in offs)
     print(f"\noffline verification (fundledger-verify, full bundle, rule audit on): "
           f"{off['events']:,} events, median {rate:,.0f} events/s over {rounds} rounds   "
           "[target: >= 100,000/s]")
     print(f"raw limit on this machine (orjson sorted keys = RFC 8785 here, + SHA-256, "
           f"{raws[0]['events']:,} parsed events, one process): median {limit:,.0f} events/s")
-    print(f"ratio offline / raw limit: median {ratio:.3f}   [target: >= 0.25]")
+    print(f"ratio offline / raw limit: median {ratio:.3f}   [target: >= 0.25]; by CPU time "
+          f"(raw limit per event / busier process per event): median {cpu_ratio:.3f}")
     print(f"peak RSS, both processes added: at most {rss:.0f} MB   [target: <= 200 MB]",
           flush=True)
 
