@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import argparse
 import base64
+import datetime as dt
 import hashlib
+import hmac
 import itertools
 import json
+import os
 import shutil
 import sqlite3
 import subprocess
@@ -36,6 +39,7 @@ from uuid import UUID
 
 import psycopg
 
+from audit import witness
 from audit.chains import decode_row
 from audit.db import LogDB
 from audit.keyfile import create_key_file, log_vkey
@@ -274,6 +278,90 @@ def delete_cosignatures(t: Target) -> None:
     sql(t, "DELETE FROM fundledger_log_cosignatures")
 
 
+def _append_forged(t: Target, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+    """A forged disbursement appended to a county stream with a correct `prev_hash` and hash;
+    the operator seals and signs it, and the witness cosigns (it checks consistency, not the
+    programme's rules): only the verifiers' rule audit is left to catch it."""
+    template = money_row(t)
+    head = stream_of(t, template)[-1]
+    state = change(dict(json.loads(template.state)))
+    forged = Row(0, head.originator_id, head.originator_version + 1, template.topic, b"")
+    state = rehash(forged, state, json.loads(head.state)["event_hash"])
+    top = int(sql(t, f"SELECT MAX({t.nid}) FROM {t.events}")[0][0])
+    mark = "%s" if t.pg else "?"
+    with raw(t) as conn:
+        conn.execute(f"INSERT INTO {t.events} ({t.nid}, originator_id, originator_version, "
+                     f"topic, state) VALUES ({mark}, {mark}, {mark}, {mark}, {mark})",
+                     (top + 1, head.originator_id, forged.originator_version, template.topic,
+                      json.dumps(state, ensure_ascii=False).encode()))
+    witness_dir = t.workdir / f"witness-{time.time_ns()}"  # the witness's state moves on
+    shutil.copytree(t.workdir / "witness", witness_dir)
+    with LogDB(t.url) as db:
+        seal(db)
+        sign_latest(db, t.key_name, t.key)
+        witness.cosign_latest(db, witness_dir)
+
+
+def forge_overdraft(t: Target) -> None:
+    """A disbursement of 50,000,000 yuan, more than the county's whole allocation."""
+    _append_forged(t, lambda s: {**s, "entry_id": "FORGED-D1", "amount_fen": 50_000_000_00})
+
+
+def forge_duplicate_entry(t: Target) -> None:
+    """A second event under an entry id the county already used (1 fen: no balance breaks)."""
+    _append_forged(t, lambda s: {**s, "amount_fen": 1})
+
+
+def plant_snapshot(t: Target) -> str:
+    """What the least-privilege role can do (it may INSERT): a snapshot of a county's true
+    state plus 10,000,000 yuan of cash, planted at the county's head and tagged with a key of
+    the attacker's; then the application, holding its own snapshot key, is asked for an
+    overdraft against it. Returns what the application said."""
+    from eventsourcing.application import project_aggregate
+    from eventsourcing.domain import Snapshot
+
+    from ledger.actors import Actor
+    from ledger.application import FundLedger
+    from ledger.errors import LedgerError
+    from ledger.snapshots import SNAPSHOT_KEY_SETTING, canonical_state
+    from ledger.stores import store_env
+
+    template = money_row(t)  # a disbursement: its county, project and date
+    template_state = json.loads(template.state)
+    env = {**store_env(t.url), SNAPSHOT_KEY_SETTING: os.urandom(32).hex()}
+    app = FundLedger(env, clock=lambda: dt.date(2022, 6, 30))
+    try:
+        agg: Any = project_aggregate(None, app.events.get(UUID(str(template.originator_id))))
+        snap = Snapshot.take(agg)
+        extra = 10_000_000_00
+        snap.state["appropriated_fen"] += extra
+        first = min(snap.state["cash_days"])
+        snap.state["cash_days"][first] += extra
+        object.__setattr__(snap, "mac", hmac.new(os.urandom(32), canonical_state(snap.state),
+                                                 hashlib.sha256).hexdigest())
+        stored = app.mapper.to_stored_event(snap)
+        table = "fundledger_snapshots" if t.pg else "stored_snapshots"
+        originator = stored.originator_id if t.pg else UUID(str(stored.originator_id)).hex
+        mark = "%s" if t.pg else "?"
+        with raw(t) as conn:
+            conn.execute(f"INSERT INTO {table} (originator_id, originator_version, topic, state) "
+                         f"VALUES ({mark}, {mark}, {mark}, {mark})",
+                         (originator, stored.originator_version, stored.topic, stored.state))
+        county = Actor("drill-officer", "county", agg.county_code)
+        try:
+            app.execute({"programme": agg.programme, "county_code": agg.county_code,
+                         "kind": "disbursement", "entry_id": "PLANTED-D1",
+                         "project_code": template_state["project_code"],
+                         "amount_fen": agg.cash_fen + 1, "payee": "某公司",
+                         "voucher_no": "PLANTED", "business_date":
+                         template_state["business_date"]}, county)
+        except LedgerError as e:
+            return f"overdraft refused at write ({e.code})"
+        return "overdraft ACCEPTED"
+    finally:
+        app.close()
+
+
 def truncate_leaves(t: Target) -> None:
     with raw(t) as conn:
         conn.execute("DELETE FROM fundledger_log_leaves")
@@ -301,7 +389,9 @@ def replace_checkpoint(t: Target) -> None:
         ("\n".join(lines), bytes(32), seq))
 
 
-ATTACKS: list[tuple[str, Callable[[Target], None]]] = [
+# An attack returns None, or, where it ends in a write asked of the application, what the
+# application answered: a refused write leaves nothing in the events for a bundle to show.
+ATTACKS: list[tuple[str, Callable[[Target], str | None]]] = [
     ("change an amount", change_amount),
     ("change a payee (own hash recomputed)", change_payee_rehashed),
     ("change a date of a stream's newest event (rehashed)", change_date_of_newest),
@@ -316,6 +406,10 @@ ATTACKS: list[tuple[str, Callable[[Target], None]]] = [
     ("re-sign with another key", resign_other_key),
     ("replace a checkpoint", replace_checkpoint),
     ("delete the witnesses' cosignatures", delete_cosignatures),
+    ("append a forged overdraft (hash right; sealed, signed, cosigned)", forge_overdraft),
+    ("append a duplicate entry id (hash right; sealed, signed, cosigned)",
+     forge_duplicate_entry),
+    ("plant a snapshot with extra cash, then ask for an overdraft", plant_snapshot),
 ]
 
 
@@ -409,7 +503,6 @@ class Pristine:
 
 def _small_ledger(url: str) -> None:
     """One county: an appropriation, a project, 12 disbursements, a reversal."""
-    import datetime as dt
 
     from ledger.actors import Actor
     from ledger.application import FundLedger
@@ -456,9 +549,9 @@ def build(url: str, workdir: Path, small: bool) -> Pristine:
         sign_latest(db, ORIGIN, key)
     vkey = log_vkey(ORIGIN, key)
     outputs = []
-    for step in (["witness", "init", "--dir", str(workdir / "city"), "--name",
+    for step in (["witness", "init", "--dir", str(workdir / "witness"), "--name",
                   "city.example/meizhou", "--log-key", vkey],
-                 ["witness", "cosign", "--dir", str(workdir / "city")]):
+                 ["witness", "cosign", "--dir", str(workdir / "witness")]):
         done = cli(*step, env_db=url)
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(step)} failed")
@@ -503,16 +596,20 @@ def detected_by(doc: dict[str, Any]) -> str:
     return ", ".join(sorted(kinds))
 
 
-def run_attack(p: Pristine, n: int, name: str, attack: Callable[[Target], None]) -> dict[str, Any]:
+def run_attack(p: Pristine, n: int, name: str,
+               attack: Callable[[Target], str | None]) -> dict[str, Any]:
     with copy_of(p, n) as url:
-        attack(Target(url, p.key_name, p.key, p.workdir))
+        answered = attack(Target(url, p.key_name, p.key, p.workdir))
         verified = cli("--json", "verify", "--key", p.vkey, "--since", str(p.held), "--witness",
                        p.wvkey, env_db=url)
         doc = json.loads(verified.stdout)
         bundle = p.workdir / f"bundle{n}"
         shutil.rmtree(bundle, ignore_errors=True)
         exported = cli("export", "--out", str(bundle), env_db=url)
-        if exported.returncode == 0:
+        if answered is not None and "refused" in answered:
+            # Nothing reached the events: the bundle carries no snapshot and no refused write.
+            offline_by, offline_code = answered, None
+        elif exported.returncode == 0:
             off = offline(str(bundle), "--key", p.vkey, "--since", str(p.held), "--witness",
                           p.wvkey, "--json")
             odoc = json.loads(off.stdout)
@@ -577,7 +674,8 @@ def main() -> None:
                 if store == "postgres":
                     with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
                         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    missed = [r for r in results if r["verify_exit"] not in (1, None) or r["offline_exit"] != 1]
+    missed = [r for r in results if r["verify_exit"] not in (1, None)
+              or (r["offline_exit"] != 1 and "refused at write" not in r["offline_by"])]
     print(f"\n{len(results) - len(missed)} of {len(results)} attacks detected: those on the store "
           "by both `fundledger verify` and `fundledger-verify`, those on a bundle by "
           "`fundledger-verify`")

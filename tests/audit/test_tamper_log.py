@@ -37,32 +37,40 @@ def _drill() -> ModuleType:
 DRILL = _drill()
 
 
-def _held(db: LogDB, log_key: LogKey, tmp_path: Path) -> str:
-    """A witness cosigns the latest checkpoint; the cosigned note is what an auditor keeps."""
+def _held(db: LogDB, log_key: LogKey, tmp_path: Path) -> tuple[str, str]:
+    """A witness cosigns the latest checkpoint; the cosigned note is what an auditor keeps,
+    beside the witness's verifier key."""
     wdir = tmp_path / "witness"
-    witness.init(wdir, "city.test/w", log_key.vkey)
+    vkey = witness.init(wdir, "city.test/w", log_key.vkey)
     witness.cosign_latest(db, wdir)
-    return read_held(witness.load_state(wdir).checkpoint or "")
+    return read_held(witness.load_state(wdir).checkpoint or ""), vkey
 
 
 @pytest.mark.parametrize("name", [name for name, _ in DRILL.ATTACKS])
 def test_the_attack_is_detected(name: str, sealed: LogDB, log_key: LogKey, store_url: str,
                                 tmp_path: Path) -> None:
-    """The untouched store verifies; after the attack both verifiers report findings."""
+    """The untouched store verifies; after the attack both verifiers, given the log's key, the
+    witness's key and a checkpoint held outside, report findings. An attack that ends in a
+    write asked of the application must see that write refused (then nothing reached the
+    events for a bundle to show)."""
     trusted = [parse_vkey(log_key.vkey)]
-    held = _held(sealed, log_key, tmp_path)
-    chain, report = verify_store(sealed, trusted, held_note=held)
+    held, witness_vkey = _held(sealed, log_key, tmp_path)
+    witnesses = [parse_vkey(witness_vkey)]
+    chain, report = verify_store(sealed, trusted, witnesses, held_note=held)
     assert chain.intact and not report.findings
     attack = dict(DRILL.ATTACKS)[name]
     sealed.close()
-    attack(DRILL.Target(store_url, log_key.name, log_key.key, tmp_path))
+    answered = attack(DRILL.Target(store_url, log_key.name, log_key.key, tmp_path))
+    assert answered is None or "refused at write" in answered, answered
     with LogDB(store_url) as db:
-        chain, report = verify_store(db, trusted, held_note=held)
+        chain, report = verify_store(db, trusted, witnesses, held_note=held)
         assert not chain.intact or report.findings, name
         bundle = tmp_path / "bundle"
         try:
             export(db, bundle, Scope())
         except AuditError:
             return  # the store cannot even be exported against a checkpoint: caught
-    offline = verify_bundle(bundle, trusted, held_note=held)
+    if answered is not None:
+        return
+    offline = verify_bundle(bundle, trusted, witnesses, held_note=held)
     assert offline.findings, name
