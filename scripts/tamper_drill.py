@@ -314,7 +314,7 @@ def forge_duplicate_entry(t: Target) -> None:
 
 def plant_snapshot(t: Target) -> str:
     """What the least-privilege role can do (it may INSERT): a snapshot of a county's true
-    state plus 10,000,000 yuan of cash, planted at the county's head and tagged with a key of
+    state plus 10,000,000 yuan of cash and of a project's budget, planted at the county's head and tagged with a key of
     the attacker's; then the application, holding its own snapshot key, is asked for an
     overdraft against it. Returns what the application said."""
     from eventsourcing.application import project_aggregate
@@ -337,6 +337,7 @@ def plant_snapshot(t: Target) -> str:
         snap.state["appropriated_fen"] += extra
         first = min(snap.state["cash_days"])
         snap.state["cash_days"][first] += extra
+        snap.state["projects"][template_state["project_code"]]["budget_fen"] += extra
         object.__setattr__(snap, "mac", hmac.new(os.urandom(32), canonical_state(snap.state),
                                                  hashlib.sha256).hexdigest())
         stored = app.mapper.to_stored_event(snap)
