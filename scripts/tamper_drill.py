@@ -290,6 +290,23 @@ def replace_checkpoint(t: Target) -> None:
         ("\n".join(lines), bytes(32), seq))
 
 
+def forge_rule_breaking_event(t: Target) -> None:
+    """A disbursement of 900 million yuan, far beyond the county's cash, appended to a county
+    stream with a correct `prev_hash` and hash, then sealed and signed by the operator's own
+    sealer: chain, log and checkpoints agree; only the rule audit sees it (issue 7, hole 3)."""
+    row = money_row(t)
+    head = stream_of(t, row)[-1]
+    state = {**json.loads(row.state), "entry_id": "FORGED-D1", "amount_fen": 900_000_000_00}
+    forged = Row(0, head.originator_id, head.originator_version + 1, row.topic, b"")
+    state = rehash(forged, state, json.loads(head.state)["event_hash"])
+    sql(t, f"INSERT INTO {t.events} (originator_id, originator_version, topic, state) "
+           "VALUES (?, ?, ?, ?)", (head.originator_id, forged.originator_version, row.topic,
+                                   json.dumps(state, ensure_ascii=False).encode()))
+    with LogDB(t.url) as db:
+        seal(db)
+        sign_latest(db, t.key_name, t.key)
+
+
 ATTACKS: list[tuple[str, Callable[[Target], None]]] = [
     ("change an amount", change_amount),
     ("change a payee (own hash recomputed)", change_payee_rehashed),
@@ -304,6 +321,8 @@ ATTACKS: list[tuple[str, Callable[[Target], None]]] = [
     ("truncate the leaves table", truncate_leaves),
     ("re-sign with another key", resign_other_key),
     ("replace a checkpoint", replace_checkpoint),
+    ("append an event with a correct hash but impossible content, sealed",
+     forge_rule_breaking_event),
 ]
 
 
