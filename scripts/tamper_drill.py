@@ -315,8 +315,8 @@ def forge_duplicate_entry(t: Target) -> None:
 def plant_snapshot(t: Target) -> str:
     """What the least-privilege role can do (it may INSERT): a snapshot of a county's true
     state plus 10,000,000 yuan of cash and of a project's budget, planted at the county's head
-    and tagged with a key of the attacker's; then the application, holding its own snapshot key, is asked for an
-    overdraft against it. Returns what the application said."""
+    and tagged with a key of the attacker's; then the application, holding its own snapshot
+    key, is asked for an overdraft against it. Returns what the application said."""
     from eventsourcing.application import project_aggregate
     from eventsourcing.domain import Snapshot
 
