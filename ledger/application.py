@@ -147,10 +147,6 @@ class FundLedger(Application[UUID]):
             self.mapper, self.factory.aggregate_recorder(purpose="snapshots"), self.recorder,
             self._snapshot_key, frozenset(get_topic(c) for c in (CountyFund, Programme)))
 
-    @property
-    def snapshots_enabled(self) -> bool:
-        return self._snapshot_key is not None
-
     def _take_snapshots(self, processing_event: Any) -> None:
         """Snapshot a county from its in-memory state when a save crosses an interval.
 
