@@ -19,7 +19,7 @@ import click
 import psycopg
 
 from api import render
-from api.clikit import DEFAULT_PROGRAMME, EXIT_RULE, EXIT_USAGE, Ctx, fail
+from api.clikit import DEFAULT_PROGRAMME, EXIT_RULE, EXIT_USAGE, STORE_INT, Ctx, fail
 from audit.db import LogDB
 from audit.errors import AuditError
 from ledger.errors import LedgerError, StoreInconsistent
@@ -197,7 +197,7 @@ def keys_show(ctx: Ctx) -> None:
 
 
 @click.command()
-@click.option("--size", type=int, help="the checkpoint of this size (default: the latest)")
+@click.option("--size", type=STORE_INT, help="the checkpoint of this size (default: the latest)")
 @click.pass_obj
 def checkpoint(ctx: Ctx, size: int | None) -> None:
     """Print the latest signed checkpoint with its cosignatures (a signed note). 检查点"""
@@ -278,7 +278,7 @@ def witness_show(ctx: Ctx, directory: str) -> None:
 @click.argument("entry", required=False)
 @click.option("--programme", default=DEFAULT_PROGRAMME, show_default=True)
 @click.option("--county", help="the entry's county code")
-@click.option("--leaf", type=int, help="instead of an entry: the receipt of this leaf index")
+@click.option("--leaf", type=STORE_INT, help="instead of an entry: the receipt of this leaf index")
 @click.option("--out", type=click.Path(dir_okay=False), help="write the receipt to a file")
 @click.pass_obj
 def receipt(ctx: Ctx, entry: str | None, programme: str, county: str | None, leaf: int | None,
@@ -304,9 +304,9 @@ def receipt(ctx: Ctx, entry: str | None, programme: str, county: str | None, lea
 
 
 @click.command()
-@click.option("--leaf", type=int, help="an inclusion proof of this leaf index")
-@click.option("--from", "old_size", type=int, help="a consistency proof from this tree size")
-@click.option("--size", type=int, help="to this tree size (default: the latest checkpoint's)")
+@click.option("--leaf", type=STORE_INT, help="an inclusion proof of this leaf index")
+@click.option("--from", "old_size", type=STORE_INT, help="a consistency proof from this tree size")
+@click.option("--size", type=STORE_INT, help="to this tree size (default: the latest checkpoint's)")
 @click.pass_obj
 def proof(ctx: Ctx, leaf: int | None, old_size: int | None, size: int | None) -> None:
     """An inclusion (--leaf) or consistency (--from) proof, RFC 9162 2.1.3 / 2.1.4. 证明"""

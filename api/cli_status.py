@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from api import render
-from api.clikit import DEFAULT_PROGRAMME, Ctx, errors_mapped
+from api.clikit import DEFAULT_PROGRAMME, STORE_INT, YEAR, Ctx, errors_mapped
 from ledger.money import format_yuan
 from projections.model import BASIS_ZH, DENOMINATOR_ZH, AsOf
 from projections.report import CountyStatus
@@ -70,10 +70,10 @@ def _views(ctx: Ctx) -> Views:
 
 def as_of_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--json", "as_json", is_flag=True, help="machine-readable JSON output")(f)
-    f = click.option("--at-position", type=click.IntRange(min=0),
+    f = click.option("--at-position", type=STORE_INT,
                      help="count only events at log positions ≤ N")(f)
     f = click.option("--as-of", "as_of", help="count only entries dated ≤ YYYY-MM-DD")(f)
-    f = click.option("--year", type=int, help="one year only")(f)
+    f = click.option("--year", type=YEAR, help="one year only")(f)
     return click.option("--programme", default=DEFAULT_PROGRAMME, show_default=True)(f)
 
 

@@ -31,6 +31,10 @@ from ledger.snapshots import SNAPSHOT_KEY_SETTING
 from ledger.stores import store_env
 
 EXIT_OK, EXIT_RULE, EXIT_USAGE = 0, 1, 2
+# Integer options that reach the store: within what SQLite and PostgreSQL store (a 25-digit
+# --at-position overflowed the driver into an internal error); beyond is a usage error.
+STORE_INT = click.IntRange(min=0, max=2**63 - 1)
+YEAR = click.IntRange(min=1, max=9999)
 DEFAULT_PROGRAMME = "gd-2020-ecrural"
 # Ledger errors that are usage or I/O errors (exit 2); every other LedgerError exits 1.
 USAGE_CODES = frozenset({InputMalformed.code, StoreUnavailable.code})

@@ -249,6 +249,13 @@ def cases() -> list[dict[str, Any]]:
         "INVALID_FIELD")
     add("status_as_of_month_13", ["status", "--county", "441423", "--as-of", "2020-13-01"], 2)
     add("status_year_letters", ["status", "--county", "441423", "--year", "twenty"], 2)
+    # Integers beyond what the store holds (a 25-digit position was an internal error).
+    add("status_position_25_digits",
+        ["status", "--county", "441423", "--at-position", "1" * 25], 2)
+    add("status_year_20_digits", ["status", "--county", "441423", "--year", "9" * 20], 2)
+    add("proof_leaf_23_digits", ["proof", "--leaf", "9" * 23], 2)
+    add("checkpoint_size_23_digits", ["checkpoint", "--size", "9" * 23], 2)
+    add("receipt_leaf_20_digits", ["receipt", "--leaf", "9" * 20], 2)
     add("export_until_feb_30", ["export", "--out", "{tmp}/bundle", "--until", "2020-02-30"], 2)
     add("history_project_without_county", ["history", "--project", "P1"], 2)
     add("proof_without_leaf_or_from", ["proof"], 2)
