@@ -191,8 +191,9 @@ def test_the_audit_reads_data_only() -> None:
 def test_two_processes_find_what_one_finds(name: str, sealed: LogDB, log_key: LogKey,
                                            store_url: str, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """A full bundle checked by two processes (as large ones are) gives the same findings as
-    one process, for the untouched bundle and after each attack of the tamper drill."""
+    """A full bundle checked by two processes (as large ones are) gives the same findings and
+    recomputed statements as one process, for the untouched bundle and after each attack of the
+    tamper drill."""
     trusted = [parse_vkey(log_key.vkey)]
 
     def both(bundle: Path) -> list[list[str]]:
@@ -204,7 +205,8 @@ def test_two_processes_find_what_one_finds(name: str, sealed: LogDB, log_key: Lo
             assert any("two processes" in note for note in report.notes) == (threshold == 0)
             results.append([*sorted(f.describe() for f in report.findings.items),
                             str(report.findings.count), str(report.events),
-                            str(report.leaves), str(report.streams)])
+                            str(report.leaves), str(report.streams),
+                            json.dumps(report.statements, sort_keys=True)])
         return results
 
     export(sealed, tmp_path / "before", Scope())
