@@ -54,6 +54,7 @@ def verify_bundle(
     cps = _checkpoints(b, history, witnesses, trusted_witnesses)
     _witnessed(r, trusted_witnesses, quorum)
     builder, rules = StatementBuilder(), RuleAudit()
+    builder.entry_project = rules.entry_project  # fed the same events: one memory of entries
     held = _held(r, history, trusted_keys, held_note)
     if cps.latest is not None and r.scope.get("full"):
         _full(b, cps, builder, held, rules)

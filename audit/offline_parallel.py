@@ -94,7 +94,7 @@ def _peak_rss_kb() -> int:
 
 def _meaning(path: Path, builder: StatementBuilder, rules: RuleAudit) -> None:
     """This process's half: every event document to the statements and the rule audit."""
-    add, audit, loads, keys = builder.add, rules.add_doc, _loads, DOC_KEYS
+    add, audit, loads, keys = builder.add, rules.add, _loads, DOC_KEYS
     with path.open("rb", buffering=READ_BLOCK_BYTES) as f:
         for line in f:
             try:
@@ -104,7 +104,7 @@ def _meaning(path: Path, builder: StatementBuilder, rules: RuleAudit) -> None:
             if type(doc) is dict and doc.keys() == keys and type(doc["data"]) is dict and \
                     doc["hash_format"] == HASH_FORMAT:
                 add(doc)
-                audit(doc)
+                audit(doc["stream_id"], doc["version"], doc["type"], doc["data"])
 
 
 def _context() -> Any:

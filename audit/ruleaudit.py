@@ -16,7 +16,7 @@ from collections.abc import Callable
 from typing import Any
 
 from audit.findings import Findings, LogFinding
-from audit.rulecounty import HANDLERS, yuan
+from audit.rulecounty import DISBURSEMENT, EXPENDITURE, HANDLERS, yuan
 from audit.ruledated import DatedBalance
 from audit.ruleentries import LOAD_MAX, EntryTable
 
@@ -124,6 +124,19 @@ class RuleAudit:
         """Size the entry table for about this many events before the first (no growing)."""
         if self.entries.used == 0:
             self.entries = EntryTable(events)
+
+    def entry_project(self, sid: str, entry_id: str) -> str | None:
+        """The project code of the disbursement or expenditure `entry_id` of the county stream
+        `sid` as the audit remembers it (the latest entry with that id), or None if it holds no
+        such entry: the statements ask this for a reversal's target instead of keeping their own
+        memory of recent entries (`StatementBuilder.entry_project`)."""
+        county = self.counties.get(sid)
+        if county is None:
+            return None
+        target = self.entries.get(self.entries.key(county.index, entry_id))
+        if target is None or target[0] not in (DISBURSEMENT, EXPENDITURE):
+            return None
+        return county.project_codes[target[3]]
 
     # ---- input --------------------------------------------------------------------------------
 

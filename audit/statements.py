@@ -81,6 +81,12 @@ class StatementBuilder:
         # (county, entry id) -> project code; an OrderedDict, as a plain dict slows down when
         # its oldest items are deleted again and again
         self.recent: OrderedDict[tuple[int, str], str] = OrderedDict()
+        # Where set, a reversal's target is looked up here (county stream id, entry id ->
+        # project code, or None) instead of in `recent`, which is then not kept: the offline
+        # verifier gives the rule audit's memory of every entry (`RuleAudit.entry_project`),
+        # fed the same events in the same order. A target it does not hold waits for the
+        # second pass as before.
+        self.entry_project: Callable[[str, str], str | None] | None = None
         self._handlers: dict[str, Callable[[_County, dict[str, Any]], None]] = {
             "CountyFund.AppropriationReceived": self._appropriation,
             "CountyFund.ProjectRegistered": self._project,
@@ -140,7 +146,10 @@ class StatementBuilder:
             recent.popitem(last=False)  # the oldest
 
     def _disbursement(self, c: _County, d: dict[str, Any]) -> None:
-        self._remember(c, d)
+        if self.entry_project is None:
+            self._remember(c, d)
+        else:  # an entry without a (hashable) id is skipped, as with `_remember`
+            hash(d["entry_id"])
         category = c.projects.get(d["project_code"], UNKNOWN_CATEGORY)
         amount, year = d["amount_fen"], _year(d)
         c.cat(category)[1] += amount
@@ -149,7 +158,10 @@ class StatementBuilder:
         c.year_of(year)[1] += amount
 
     def _expenditure(self, c: _County, d: dict[str, Any]) -> None:
-        self._remember(c, d)
+        if self.entry_project is None:
+            self._remember(c, d)
+        else:  # an entry without a (hashable) id is skipped, as with `_remember`
+            hash(d["entry_id"])
         category = c.projects.get(d["project_code"], UNKNOWN_CATEGORY)
         amount = d["amount_fen"]
         c.cat(category)[2] += amount
@@ -175,7 +187,11 @@ class StatementBuilder:
             c.totals[total] -= amount
         if kind in ("disbursement", "expenditure"):
             target = d["target_entry_id"]
-            project = self.recent.get((id(c), target))
+            lookup = self.entry_project
+            if lookup is None or type(target) is not str:
+                project = self.recent.get((id(c), target))
+            else:
+                project = lookup(sid, target)
             if project is not None:
                 _attribute(c, c.projects.get(project, UNKNOWN_CATEGORY), kind, amount,
                            _year(d))

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit import offline_events
+from audit import offline_events, statements
 from audit.bundle import Scope, export
 from audit.db import LogDB
 from audit.errors import AuditError
@@ -24,6 +24,9 @@ from audit.offline import verify_bundle
 from audit.ruleaudit import DAY_ZERO, RuleAudit
 from audit.ruledated import DatedBalance
 from audit.ruleentries import EntryTable
+from audit.sealer import seal
+from audit.signing import sign_latest
+from audit.statements import StatementBuilder
 from ledger import dated as ledger_dated
 from ledger.application import FundLedger
 from ledger.county import county_stream_id
@@ -188,8 +191,9 @@ def test_the_audit_reads_data_only() -> None:
 def test_two_processes_find_what_one_finds(name: str, sealed: LogDB, log_key: LogKey,
                                            store_url: str, tmp_path: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    """A full bundle checked by two processes (as large ones are) gives the same findings as
-    one process, for the untouched bundle and after each attack of the tamper drill."""
+    """A full bundle checked by two processes (as large ones are) gives the same findings and
+    recomputed statements as one process, for the untouched bundle and after each attack of the
+    tamper drill."""
     trusted = [parse_vkey(log_key.vkey)]
 
     def both(bundle: Path) -> list[list[str]]:
@@ -201,7 +205,8 @@ def test_two_processes_find_what_one_finds(name: str, sealed: LogDB, log_key: Lo
             assert any("two processes" in note for note in report.notes) == (threshold == 0)
             results.append([*sorted(f.describe() for f in report.findings.items),
                             str(report.findings.count), str(report.events),
-                            str(report.leaves), str(report.streams)])
+                            str(report.leaves), str(report.streams),
+                            json.dumps(report.statements, sort_keys=True)])
         return results
 
     export(sealed, tmp_path / "before", Scope())
@@ -250,3 +255,38 @@ def test_the_entry_table_remembers_every_entry() -> None:
     assert table.get(EntryTable.key(3, "D3")) == (1, 1, 1, 1)
     assert table.get(EntryTable.key(19_999 % 7, "D19999")) == (4, 1_999_900, 19_999, 19_999)
     assert table.get(EntryTable.key(5, "D3")) is None and table.used == 20_000
+
+
+def test_the_statements_resolve_reversals_from_the_rule_audits_entries(
+        ledger: FundLedger, db: LogDB, log_key: LogKey, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The offline verifier's statements look a reversal's target up in the rule audit's
+    memory of every entry: the same statements as with their own memory of recent entries, or
+    with every target left to the second pass; no second pass needed."""
+    r = ledger.execute(cmd("reversal", entry_id="RE3", target_entry_id="E3", amount="10.00",
+                           reason="录入错误", business_date="2021-03-03"), COUNTY_ACTOR)
+    assert r.position is not None
+    seal(db)
+    sign_latest(db, log_key.name, log_key.key)
+    export(db, tmp_path / "b", Scope())
+    lines = (tmp_path / "b" / "events.jsonl").read_bytes().splitlines()
+
+    def recomputed(lookup: bool, recent_max: int) -> tuple[dict[str, Any], bool]:
+        monkeypatch.setattr(statements, "RECENT_ENTRIES_MAX", recent_max)
+        builder, rules = StatementBuilder(), RuleAudit()
+        if lookup:
+            builder.entry_project = rules.entry_project
+        for line in lines:
+            doc = json.loads(line)
+            builder.add(doc)
+            rules.add_doc(doc)
+        second = builder.needs_second_pass
+        for line in lines:
+            if builder.wants(line):
+                builder.resolve(json.loads(line))
+        return builder.result(), second
+
+    own, second = recomputed(False, 100_000)
+    assert not second and own["counties"][0]["reversed_fen"] == 11_000
+    assert recomputed(False, 0) == (own, True)
+    assert recomputed(True, 0) == (own, False)
