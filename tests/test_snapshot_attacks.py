@@ -185,29 +185,24 @@ def test_planted_cash_does_not_pass_r4_and_verify_names_it(
     assert_snapshot_finding(store_url, version)
 
 
-def test_planted_snapshot_cannot_record_a_retry_twice(
-        keyed: Factory, store_url: str, attacker_url: str) -> None:
-    """Entry D1 erased from the planted state: retrying D1 is still a replay, not a new entry."""
+def _forget_d1(state: dict[str, Any]) -> None:
+    """Entry D1 erased from the planted state (a retry must not be recorded twice)."""
+    state["entries"].pop("D1")
+
+
+def _alter_d1(state: dict[str, Any]) -> None:
+    """D1's remembered content changed (an honest retry must not be refused as a conflict)."""
+    state["entries"]["D1"]["f"] = "0" * 64
+
+
+@pytest.mark.parametrize("poison", [_forget_d1, _alter_d1], ids=["forgotten", "altered"])
+def test_planted_snapshot_cannot_change_how_a_retry_is_answered(
+        keyed: Factory, store_url: str, attacker_url: str,
+        poison: Callable[[dict[str, Any]], None]) -> None:
+    """D1 forgotten or altered in the planted state: retrying D1 is still a replay answered with
+    the original, neither recorded twice nor refused as a conflict."""
     county_with_cash(keyed())
-    version = plant(keyed(), attacker_url, lambda s: s["entries"].pop("D1"))
-    app = keyed()
-    before = event_count(app)
-    result = app.execute(disbursement("D1", "20000", "2020-04-03"), COUNTY_ACTOR)
-    assert result.replayed and result.version == 4
-    assert event_count(app) == before
-    assert_snapshot_finding(store_url, version)
-
-
-def test_planted_snapshot_cannot_refuse_an_honest_retry(
-        keyed: Factory, store_url: str, attacker_url: str) -> None:
-    """D1's remembered content changed in the planted state: an honest retry of D1 is still
-    answered with the original, not refused as a conflict."""
-    county_with_cash(keyed())
-
-    def alter(state: dict[str, Any]) -> None:
-        state["entries"]["D1"]["f"] = "0" * 64
-
-    version = plant(keyed(), attacker_url, alter)
+    version = plant(keyed(), attacker_url, poison)
     app = keyed()
     before = event_count(app)
     result = app.execute(disbursement("D1", "20000", "2020-04-03"), COUNTY_ACTOR)
