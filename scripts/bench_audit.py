@@ -212,7 +212,7 @@ def bench_offline(url: str, vkey: str) -> dict[str, Any]:
     if not manifest.exists() or json.loads(manifest.read_text())["checkpoint_size"] != size:
         shutil.rmtree(bundle, ignore_errors=True)
         started = time.perf_counter()
-        code, _, _, _ = run_measured([sys.executable, "-m", "api.cli_main", "--db", url,
+        code, _, _, _ = run_measured([sys.executable, "-m", "api.cli", "--db", url,
                                       "export", "--out", str(bundle)])
         assert code == 0, "export failed"
         print(f"  exported the bundle in {time.perf_counter() - started:.0f} s", flush=True)
@@ -253,7 +253,7 @@ def bench_raw_limit(bundle: Path) -> dict[str, Any]:
 
 
 def bench_indb(url: str, vkey: str) -> dict[str, Any]:
-    code, out, seconds, rss = run_measured([sys.executable, "-m", "api.cli_main", "--db", url,
+    code, out, seconds, rss = run_measured([sys.executable, "-m", "api.cli", "--db", url,
                                             "--json", "verify", "--key", vkey])
     doc = json.loads(out)
     assert code == 0 and doc["intact"], doc["findings"][:3]
@@ -304,7 +304,7 @@ def bench_lag(seconds: float) -> dict[str, Any]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{PG_DB}"')
     url = pg_url(name)
-    sealer = subprocess.Popen([sys.executable, "-m", "api.cli_main", "--db", url, "seal",
+    sealer = subprocess.Popen([sys.executable, "-m", "api.cli", "--db", url, "seal",
                                "--follow", "--interval", "0.05", "--key", str(KEY),
                                "--checkpoint-every", "5"], stderr=subprocess.DEVNULL)
     written: dict[int, float] = {}

@@ -485,7 +485,7 @@ BUNDLE_ATTACKS: list[tuple[str, Callable[[Path], None], list[str]]] = [
 
 
 def cli(*args: str, env_db: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "api.cli_main", "--db", env_db, *args],
+    return subprocess.run([sys.executable, "-m", "api.cli", "--db", env_db, *args],
                           capture_output=True, text=True, check=False, timeout=600)
 
 

@@ -167,7 +167,7 @@ def _run(case: dict[str, Any], db: str, args: list[Any]) -> tuple[int, str]:
     for k, v in env.items():
         environ[k.encode()] = _value(v) if isinstance(v, dict) else v.encode()  # type: ignore[assignment]
     done = subprocess.run(
-        [sys.executable, "-m", "api.cli_main", "--db", db, *args], env=environ, cwd=ROOT,
+        [sys.executable, "-m", "api.cli", "--db", db, *args], env=environ, cwd=ROOT,
         capture_output=True, check=False, timeout=60,
         # preexec_fn only sets a resource limit (no locks, no threads touched)
         preexec_fn=_limit_file_size(case["fsize"]) if case.get("fsize") else None,

@@ -114,7 +114,7 @@ def test_import_is_all_or_nothing(small: str, tmp_path: Path) -> None:
 def test_demo_then_verify_in_a_fresh_process(store_url: str) -> None:
     """`fundledger demo` builds ≥12 counties, ≥300 projects, ≥20,000 money events; verify: 0."""
     db = store_url
-    exe = [sys.executable, "-m", "api.cli_main"]
+    exe = [sys.executable, "-m", "api.cli"]
     out = subprocess.run([*exe, "--db", db, "--json", "demo"], capture_output=True, text=True,
                          check=False, timeout=300)
     assert out.returncode == 0, out.stderr

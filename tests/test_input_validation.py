@@ -16,7 +16,7 @@ from click.testing import CliRunner
 
 from api import render
 from api.cli import cli
-from api.clikit import store_unavailable
+from api.cli.kit import store_unavailable
 from ledger import fields as F
 from ledger.county import Context
 from ledger.errors import InputMalformed, InvalidField, InvalidText
@@ -227,12 +227,12 @@ def test_unexpected_error_is_bilingual_without_traceback(monkeypatch: Any, tmp_p
                                                          caplog: Any) -> None:
     """Any exception the commands do not map ends at the top level: exit 2, both languages,
     a one-line cause logged, no traceback, nothing raised out of the process's entry."""
-    import api.cli_write
+    import api.cli.write
 
     def broken(*_: Any, **__: Any) -> Any:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(api.cli_write, "packaged_rules", broken)
+    monkeypatch.setattr(api.cli.write, "packaged_rules", broken)
     r = CliRunner().invoke(cli, ["--db", f"sqlite:///{tmp_path / 'x.db'}", "init", "--total",
                                  "1", "--date", "2020-03-01", "--actor-id", "p1", "--role",
                                  "province", "--scope", "440000"], catch_exceptions=False)

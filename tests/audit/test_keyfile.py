@@ -98,7 +98,7 @@ def test_file_size_limit_from_the_kernel_leaves_no_file(tmp_path: Path) -> None:
         resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
 
     proc = subprocess.run(
-        [sys.executable, "-m", "api.cli_main", "keys", "init", "--out", str(out)],
+        [sys.executable, "-m", "api.cli", "keys", "init", "--out", str(out)],
         capture_output=True, text=True, check=False, timeout=60, preexec_fn=limit_file_size,
     )
     assert proc.returncode == 2, proc.stderr

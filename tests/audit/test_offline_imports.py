@@ -23,9 +23,9 @@ ALLOWED_TOP_LEVEL = {"audit", "ledger", "cryptography", "orjson", "rfc8785", "_c
 ALLOWED_OWN = {"ledger", "ledger.chain", "audit", "audit.merkle", "audit.note",
                "audit.checkpoint", "audit.compact", "audit.cpcheck", "audit.findings",
                "audit.formats", "audit.keyhistory", "audit.statements", "audit.offline",
-               "audit.offline_bundle", "audit.offline_events", "audit.offline_receipt",
-               "audit.offline_scope",
-               "audit.offline_report", "audit.offline_parallel", "audit.ruleaudit",
+               "audit.offline.cli", "audit.offline.bundle", "audit.offline.events",
+               "audit.offline.receipt", "audit.offline.scope", "audit.offline.report",
+               "audit.offline.parallel", "audit.ruleaudit",
                "audit.rulecounty", "audit.ruledated", "audit.ruleentries"}
 PROBE = """
 import sys

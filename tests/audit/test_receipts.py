@@ -16,7 +16,7 @@ from audit.db import LogDB
 from audit.errors import NoReceipt
 from audit.keyfile import create_key_file, log_vkey
 from audit.note import parse_vkey
-from audit.offline_receipt import verify_receipt
+from audit.offline.receipt import verify_receipt
 from audit.receipts import receipt
 from ledger.application import FundLedger
 from tests.audit.conftest import ORIGIN, LogKey, entries

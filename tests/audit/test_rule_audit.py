@@ -14,12 +14,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit import offline_events, statements
+from audit import statements
 from audit.bundle import Scope, export
 from audit.db import LogDB
 from audit.errors import AuditError
 from audit.findings import Findings
 from audit.note import parse_vkey
+from audit.offline import events as offline_events
 from audit.offline import verify_bundle
 from audit.ruleaudit import DAY_ZERO, RuleAudit
 from audit.ruledated import DatedBalance

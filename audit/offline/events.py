@@ -1,4 +1,4 @@
-"""The bundle's events, leaves and proofs, read once in lockstep (see audit.offline_bundle).
+"""The bundle's events, leaves and proofs, read once in lockstep (see audit.offline.bundle).
 
 A full bundle's leaves are folded into the tree as they come (a compact range), giving the
 root at every checkpoint size; a scoped bundle's events each carry an inclusion proof against
@@ -17,8 +17,8 @@ from audit import formats as FMT
 from audit.checkpoint import Checkpoint
 from audit.compact import CompactRange
 from audit.merkle import EMPTY_ROOT, leaf_hash, verify_inclusion
-from audit.offline_bundle import BundleReport, _Bundle, _chain_problem, _event, _loads
-from audit.offline_parallel import PARALLEL_MIN_BYTES, _scan_parallel
+from audit.offline.bundle import BundleReport, _Bundle, _chain_problem, _event, _loads
+from audit.offline.parallel import PARALLEL_MIN_BYTES, _scan_parallel
 from audit.ruleaudit import RuleAudit
 from audit.statements import StatementBuilder
 from ledger.chain import GENESIS_HASH

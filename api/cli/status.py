@@ -12,7 +12,7 @@ from typing import Any
 import click
 
 from api import render
-from api.clikit import DEFAULT_PROGRAMME, STORE_INT, YEAR, Ctx, errors_mapped
+from api.cli.kit import DEFAULT_PROGRAMME, STORE_INT, YEAR, Ctx, errors_mapped
 from ledger.money import format_yuan
 from projections.model import BASIS_ZH, DENOMINATOR_ZH, AsOf
 from projections.report import CountyStatus

@@ -17,7 +17,7 @@ from pathlib import Path
 import click
 
 from api import render
-from api.clikit import EXIT_USAGE, Ctx, fail
+from api.cli.kit import EXIT_USAGE, Ctx, fail
 from api.config import ENV_SNAPSHOT_KEY_FILE
 from ledger.snapshots import SNAPSHOT_KEY_BYTES
 

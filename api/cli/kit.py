@@ -69,7 +69,7 @@ class Ctx:
                              "`fundledger demo` first, or give --db")
         key_file = snapshot_key_file()
         if key_file is not None:
-            from api.snapkey import SnapshotKeyError, load_snapshot_key
+            from api.cli.snapkey import SnapshotKeyError, load_snapshot_key
 
             try:
                 env[SNAPSHOT_KEY_SETTING] = load_snapshot_key(Path(key_file)).hex()

@@ -18,7 +18,7 @@ from audit.findings import LogFinding
 from audit.keyhistory import KeyHistory, KeyRecord, check_history, endorsed_by
 from audit.merkle import leaf_hash, verify_inclusion
 from audit.note import NoteError, VerifierKey, parse_vkey
-from audit.offline_bundle import BundleReport, _cosigs, _event
+from audit.offline.bundle import BundleReport, _cosigs, _event
 
 
 class _Failed(Exception):

@@ -1,7 +1,7 @@
 """`fundledger`: the command line of the fund ledger (专项资金台账).
 
 This is the process's top level: whatever a command raises ends here as a message in Chinese
-and English and an exit code (api.clikit), never as a traceback.
+and English and an exit code (api.cli.kit), never as a traceback.
 """
 
 from __future__ import annotations
@@ -15,8 +15,13 @@ from typing import Any, NoReturn
 
 import click
 
-from api import cli_audit, cli_read, cli_status, cli_write, render, snapkey
-from api.clikit import (
+from api import render
+from api.cli import audit as cli_audit
+from api.cli import read as cli_read
+from api.cli import snapkey
+from api.cli import status as cli_status
+from api.cli import write as cli_write
+from api.cli.kit import (
     EXIT_USAGE,
     STORE_ERRORS,
     Ctx,

@@ -19,7 +19,7 @@ import click
 import psycopg
 
 from api import render
-from api.clikit import DEFAULT_PROGRAMME, EXIT_RULE, EXIT_USAGE, STORE_INT, Ctx, fail
+from api.cli.kit import DEFAULT_PROGRAMME, EXIT_RULE, EXIT_USAGE, STORE_INT, Ctx, fail
 from audit.db import LogDB
 from audit.errors import AuditError
 from ledger.errors import LedgerError, StoreInconsistent

@@ -4,7 +4,7 @@ The checks split into two halves that need nothing of each other until the end:
 
 - the log's integrity, in a second process: every event line hashed, parsed, held to its
   canonical encoding and its chain link, its leaf line compared, the tree rebuilt, and both
-  files' SHA-256s (`audit.offline_events._scan`, as in a single process);
+  files' SHA-256s (`audit.offline.events._scan`, as in a single process);
 - the meaning of the events, in this process: each line parsed again and given to the
   statements and the rule audit, which keep per-county state in log order.
 
@@ -23,11 +23,11 @@ from typing import TYPE_CHECKING, Any
 
 from audit import formats as FMT
 from audit.findings import LogFinding
-from audit.offline_bundle import DOC_KEYS, READ_BLOCK_BYTES, BundleReport, _lines, _loads
+from audit.offline.bundle import DOC_KEYS, READ_BLOCK_BYTES, BundleReport, _lines, _loads
 from ledger.chain import HASH_FORMAT
 
 if TYPE_CHECKING:
-    from audit.offline_bundle import _Bundle
+    from audit.offline.bundle import _Bundle
     from audit.ruleaudit import RuleAudit
     from audit.statements import StatementBuilder
 
@@ -64,7 +64,7 @@ class _Digested:
 
 def _integrity(directory: str, wanted: list[int], conn: Any) -> None:
     """The second process: the log's checks over both files; the result sent down `conn`."""
-    from audit.offline_events import _scan
+    from audit.offline.events import _scan
 
     started, out = time.process_time(), _Integrity()
     try:

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
-from audit.offline_bundle import BundleReport
+from audit.offline.bundle import BundleReport
 
 FINDINGS_SHOWN = 20
 

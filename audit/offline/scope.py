@@ -19,7 +19,7 @@ from itertools import zip_longest
 from audit import formats as FMT
 from audit.checkpoint import Checkpoint
 from audit.merkle import leaf_hash, verify_inclusion
-from audit.offline_bundle import BundleReport, _Bundle, _event, _loads
+from audit.offline.bundle import BundleReport, _Bundle, _event, _loads
 from audit.statements import StatementBuilder
 
 

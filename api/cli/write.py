@@ -7,8 +7,9 @@ from typing import Any
 
 import click
 
-from api import filein, render
-from api.clikit import (
+from api import render
+from api.cli import filein
+from api.cli.kit import (
     DEFAULT_PROGRAMME,
     Ctx,
     actor_options,
@@ -167,7 +168,7 @@ def record_json(ctx: Ctx, file: str, actor_id: str, role: str, scope: str) -> No
 
 def _read_lines(file: str) -> tuple[list[tuple[dict[str, Any], Actor | None]], list[int]]:
     """The file's commands with the actor each names (None: the runner), and their line
-    numbers (blank lines are skipped), read under the strict JSON rules of `api.filein`."""
+    numbers (blank lines are skipped), read under the strict JSON rules of `api.cli.filein`."""
     items: list[tuple[dict[str, Any], Actor | None]] = []
     numbers: list[int] = []
     for n, payload in filein.import_lines(file):

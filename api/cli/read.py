@@ -10,8 +10,9 @@ from typing import Any
 
 import click
 
-from api import filein, render
-from api.clikit import (
+from api import render
+from api.cli import filein
+from api.cli.kit import (
     DEFAULT_PROGRAMME,
     EXIT_OK,
     EXIT_RULE,

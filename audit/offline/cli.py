@@ -19,7 +19,7 @@ from typing import Any
 from audit import formats as FMT
 from audit.cpcheck import check_checkpoint, missing_cosigners, read_held, required_witnesses
 from audit.note import NoteError, VerifierKey, parse_vkey
-from audit.offline_bundle import (
+from audit.offline.bundle import (
     BundleReport,
     BundleUnreadable,
     _Bundle,
@@ -28,9 +28,9 @@ from audit.offline_bundle import (
     _consistent,
     _history,
 )
-from audit.offline_events import scan_full, scan_scoped, statements
-from audit.offline_receipt import verify_receipt
-from audit.offline_scope import check_claims
+from audit.offline.events import scan_full, scan_scoped, statements
+from audit.offline.receipt import verify_receipt
+from audit.offline.scope import check_claims
 from audit.ruleaudit import RuleAudit
 from audit.statements import StatementBuilder
 
@@ -183,7 +183,7 @@ def _parse_keys(values: Sequence[str], what: str) -> list[VerifierKey]:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console entry point of `fundledger-verify`."""
-    from audit.offline_report import print_bundle, print_receipt
+    from audit.offline.report import print_bundle, print_receipt
 
     parser = argparse.ArgumentParser(
         prog="fundledger-verify",
