@@ -26,7 +26,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy ledger projections audit
+	$(BIN)/mypy ledger projections audit api
 
 imports: $(STAMP)
 	$(BIN)/lint-imports

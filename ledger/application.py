@@ -12,7 +12,7 @@ import datetime as dt
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
@@ -336,7 +336,7 @@ class FundLedger(Application[UUID]):
     # ---- bulk: all-or-nothing import ------------------------------------------------------
 
     def import_entries(
-        self, items: list[tuple[Mapping[str, Any], Actor | None]], runner: Actor | None = None,
+        self, items: Sequence[tuple[Mapping[str, Any], Actor | None]], runner: Actor | None = None,
     ) -> list[Result]:
         """Execute many county commands as one transaction: all are recorded, or none.
 
@@ -359,7 +359,7 @@ class FundLedger(Application[UUID]):
                                    "too many concurrent writers during import; nothing recorded")
 
     def _import_once(
-        self, items: list[tuple[Mapping[str, Any], Actor | None]], runner: Actor | None,
+        self, items: Sequence[tuple[Mapping[str, Any], Actor | None]], runner: Actor | None,
     ) -> list[Result]:
         funds: dict[UUID, CountyFund] = {}
         results: list[Result] = []

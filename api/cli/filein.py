@@ -30,7 +30,9 @@ ACTOR_KEYS = frozenset({"id", "role", "scope"})
 def _open(path: str) -> AbstractContextManager[BinaryIO]:
     """The file, or standard input for `-` (left open when done)."""
     if path == "-":
-        return nullcontext(click.get_binary_stream("stdin"))
+        # click types its stream opener as `object` (a dict lookup); it returns a BinaryIO.
+        stdin: BinaryIO = click.get_binary_stream("stdin")  # type: ignore[operator]
+        return nullcontext(stdin)
     return open(path, "rb")
 
 

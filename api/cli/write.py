@@ -95,7 +95,7 @@ def record() -> None:
 @click.option("--document-no", required=True, help="文号")
 def appropriation(actor_id: str, role: str, scope: str, **fields: Any) -> None:
     """资金下达 (province)."""
-    _execute(click.get_current_context().find_object(Ctx),
+    _execute(click.get_current_context().ensure_object(Ctx),
              {"kind": "appropriation", **fields}, make_actor(actor_id, role, scope))
 
 
@@ -112,7 +112,7 @@ def appropriation(actor_id: str, role: str, scope: str, **fields: Any) -> None:
 @click.option("--end-date", required=True)
 def project(actor_id: str, role: str, scope: str, **fields: Any) -> None:
     """项目登记 (county)."""
-    _execute(click.get_current_context().find_object(Ctx),
+    _execute(click.get_current_context().ensure_object(Ctx),
              {"kind": "project", **fields}, make_actor(actor_id, role, scope))
 
 
@@ -126,7 +126,7 @@ def project(actor_id: str, role: str, scope: str, **fields: Any) -> None:
 def disbursement(actor_id: str, role: str, scope: str, **fields: Any) -> None:
     """拨付 (county)."""
     fields["attachments"] = list(fields["attachments"])
-    _execute(click.get_current_context().find_object(Ctx),
+    _execute(click.get_current_context().ensure_object(Ctx),
              {"kind": "disbursement", **fields}, make_actor(actor_id, role, scope))
 
 
@@ -140,7 +140,7 @@ def disbursement(actor_id: str, role: str, scope: str, **fields: Any) -> None:
 def expenditure(actor_id: str, role: str, scope: str, **fields: Any) -> None:
     """支出 (county)."""
     fields["attachments"] = list(fields["attachments"])
-    _execute(click.get_current_context().find_object(Ctx),
+    _execute(click.get_current_context().ensure_object(Ctx),
              {"kind": "expenditure", **fields}, make_actor(actor_id, role, scope))
 
 
@@ -151,7 +151,7 @@ def expenditure(actor_id: str, role: str, scope: str, **fields: Any) -> None:
 @click.option("--reason", required=True, help="冲销原因")
 def reversal(actor_id: str, role: str, scope: str, **fields: Any) -> None:
     """红字冲销 (county; province for appropriations and recoveries)."""
-    _execute(click.get_current_context().find_object(Ctx),
+    _execute(click.get_current_context().ensure_object(Ctx),
              {"kind": "reversal", **fields}, make_actor(actor_id, role, scope))
 
 
