@@ -7,16 +7,25 @@ in one table each; nothing is recorded when one is raised.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 VALUE_SHOWN_MAX_CHARS = 40  # of a bad value quoted in a message
 
 
 class LedgerError(Exception):
-    """Root of every error the ledger raises for bad input or a broken rule."""
+    """Root of every error the ledger raises for bad input or a broken rule.
+
+    A subclass's message is either given (`zh`, `en`), or made from the class's templates
+    (`template_zh`, `template_en`: `str.format` fields named after `details`) by `of()`, so that
+    the numbers in the text are the numbers in `details` that HTTP clients read:
+
+        raise TrancheExceeded.of("amount", batch=1, limit_fen=..., limit_yuan="5,000,000.00")
+    """
 
     code: ClassVar[str] = "LEDGER_ERROR"
     rule: ClassVar[str] = ""
+    template_zh: ClassVar[str] = ""
+    template_en: ClassVar[str] = ""
 
     def __init__(self, zh: str, en: str, field: str | None = None, **details: Any) -> None:
         self.zh = zh
@@ -24,6 +33,15 @@ class LedgerError(Exception):
         self.field = field
         self.details = details
         super().__init__(f"[{self.code}] {zh} / {en}")
+
+    @classmethod
+    def of(cls, field: str | None = None, /, **details: Any) -> Self:
+        """The error with its message made from the class's templates and `details`."""
+        assert cls.template_zh and cls.template_en, f"{cls.__name__} has no message templates"
+        error = cls.__new__(cls)
+        LedgerError.__init__(error, cls.template_zh.format(**details),
+                             cls.template_en.format(**details), field, **details)
+        return error
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Picklable (errors cross process pools), whatever a subclass's constructor takes."""

@@ -49,11 +49,13 @@ def check_amount_fen(amount_fen: object, field: str = "amount_fen") -> int:
     return amount_fen
 
 
-def format_yuan(amount_fen: int) -> str:
-    """Format integer fen as a yuan string with exactly two decimals ("-12.05" for -1205)."""
+def format_yuan(amount_fen: int, grouped: bool = False) -> str:
+    """Format integer fen as a yuan string with exactly two decimals ("-12.05" for -1205);
+    `grouped` puts thousands separators in, for people to read ("10,000,000.00"), never for
+    data that a program reads back."""
     sign = "-" if amount_fen < 0 else ""
     yuan, fen = divmod(abs(amount_fen), FEN_PER_YUAN)
-    return f"{sign}{yuan}.{fen:02d}"
+    return f"{sign}{yuan:,}.{fen:02d}" if grouped else f"{sign}{yuan}.{fen:02d}"
 
 
 def money(amount_fen: int) -> dict[str, int | str]:
