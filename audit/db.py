@@ -13,32 +13,34 @@ import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 from uuid import UUID
 
 from audit.schema import CHECKPOINTS, COSIGNATURES, KEYS, LEAVES, NODES, schema_statements
 from audit.streams import STREAM_PAGE_ROWS, PageQuery, prefetched, unframe
-from ledger.application import FundLedger
 from ledger.locks import LOG_LOCK_KEY
+from ledger.sql import (
+    PG_EVENTS_TABLE,
+    POSTGRES_CONNECT_TIMEOUT_S,
+    SQLITE_EVENTS_TABLE,
+    SQLITE_LOCK_TIMEOUT_S,
+    QmarkCursor,
+)
 from ledger.stores import store_env
 
 __all__ = ["CHECKPOINTS", "COSIGNATURES", "KEYS", "LEAVES", "NODES", "Cursor", "EventRow",
            "LogDB", "StoreMissing", "stream_id_of"]
-SQLITE_EVENTS_TABLE = "stored_events"  # the library's fixed name on SQLite
-PG_EVENTS_TABLE = f"{FundLedger.name.lower()}_events"  # the library names it after the app
-SQLITE_LOCK_TIMEOUT_S = 30
-PG_CONNECT_TIMEOUT_S = 5
 
 class StoreMissing(OSError):
     """The store named by the URL does not exist (a SQLite file that was never created)."""
 
 
-class Cursor:
+class Cursor(QmarkCursor):
     """A cursor in one transaction; `?` placeholders on both stores."""
 
     def __init__(self, raw: Any, postgres: bool,
                  sibling: Callable[[], Any] | None = None) -> None:
-        self.raw, self.postgres = raw, postgres
+        super().__init__(raw, postgres)
         self._sibling = sibling  # PostgreSQL: a new psycopg cursor in this same snapshot
 
     def stream(self, columns: Sequence[tuple[str, str]], tables: str, where: str = "TRUE",
@@ -62,10 +64,7 @@ class Cursor:
         for count, blob in pages:
             yield from unframe(blob, count, query.kinds)
 
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.postgres else sql
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Self:
         # No parameters: no placeholder parsing (PL/pgSQL bodies hold a literal '%').
         args = tuple(params) if params or not self.postgres else None
         if self.postgres:
@@ -152,7 +151,7 @@ class LogDB:
         return {"dbname": e["POSTGRES_DBNAME"], "host": e["POSTGRES_HOST"],
                 "port": e["POSTGRES_PORT"], "user": e["POSTGRES_USER"],
                 "password": e["POSTGRES_PASSWORD"] or None,
-                "connect_timeout": PG_CONNECT_TIMEOUT_S}
+                "connect_timeout": POSTGRES_CONNECT_TIMEOUT_S}
 
     def close(self) -> None:
         if self._conn is not None:

@@ -14,11 +14,10 @@ from urllib.parse import parse_qs, unquote, urlparse
 from eventsourcing.sqlite import SQLiteFactory
 
 from ledger.errors import InvalidField
+from ledger.sql import POSTGRES_CONNECT_TIMEOUT_S, SQLITE_LOCK_TIMEOUT_S
 
 DEFAULT_URL = "sqlite:///ledger.db"
 POSTGRES_POOL_SIZE = 8
-POSTGRES_CONNECT_TIMEOUT_S = 5
-SQLITE_LOCK_TIMEOUT_S = 30
 SQLITE_FILE_MODE = 0o600  # the ledger, its read models and its Merkle log: owner only
 # PostgreSQL: refuse UPDATE, DELETE and TRUNCATE on the events table, for every role that does
 # not own the database's triggers. Installed when the ledger starts.

@@ -22,17 +22,15 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 
 from ledger.locks import VIEWS_LOCK_KEY
+from ledger.sql import SQLITE_EVENTS_TABLE, SQLITE_VIEWS_LOCK_TIMEOUT_S, QmarkCursor, Row
 
-# An arbitrary constant naming the views' writer lock; the ledger uses 7263541 for its own.
-SQLITE_BUSY_TIMEOUT_S = 60
-Row = tuple[Any, ...]
 # A write refused by a unique key: the views' rows would repeat what the log says once.
 # (PostgreSQL: the event store's connections raise the library's IntegrityError.)
 UNIQUE_VIOLATIONS: tuple[type[Exception], ...] = (
     sqlite3.IntegrityError, psycopg.IntegrityError, IntegrityError)
 
 
-class Cursor:
+class Cursor(QmarkCursor):
     """A cursor that takes `?` placeholders on both stores.
 
     `memo` is its ViewDB's cache of rows that never change once written (a programme's rules,
@@ -40,15 +38,8 @@ class Cursor:
     """
 
     def __init__(self, raw: Any, postgres: bool, memo: dict[Any, Any] | None = None) -> None:
-        self.raw, self.postgres = raw, postgres
+        super().__init__(raw, postgres)
         self.memo: dict[Any, Any] = {} if memo is None else memo
-
-    def _sql(self, sql: str) -> str:
-        return sql.replace("?", "%s") if self.postgres else sql
-
-    def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
-        self.raw.execute(self._sql(sql), params)
-        return self
 
     def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
         if rows:
@@ -67,17 +58,6 @@ class Cursor:
             marks = ", ".join("?" * len(columns))
             self.raw.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
-    def fetchall(self) -> list[Row]:
-        return list(self.raw.fetchall())
-
-    def fetchone(self) -> Row | None:
-        row = self.raw.fetchone()
-        return None if row is None else tuple(row)
-
-    @property
-    def rowcount(self) -> int:
-        return int(self.raw.rowcount)
-
 
 class ViewDB:
     """Connections to the store that holds both the events and the views."""
@@ -94,7 +74,7 @@ class ViewDB:
             self.events_table = str(recorder.events_table_name)
             self.channel = str(recorder.channel_name)
         else:
-            self.events_table, self.channel = "stored_events", ""
+            self.events_table, self.channel = SQLITE_EVENTS_TABLE, ""
             self.sqlite_path = str(recorder.datastore.pool.db_name)
 
     # ---- SQLite: one connection per thread, so that transactions never interleave ---------
@@ -103,7 +83,7 @@ class ViewDB:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             conn = sqlite3.connect(self.sqlite_path, isolation_level=None,
-                                   timeout=SQLITE_BUSY_TIMEOUT_S, check_same_thread=False)
+                                   timeout=SQLITE_VIEWS_LOCK_TIMEOUT_S, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
             self._local.conn = conn
             self._opened.append(conn)

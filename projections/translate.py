@@ -17,8 +17,9 @@ from typing import Any
 from ledger.county import CountyFund
 from ledger.errors import StoreInconsistent
 from ledger.programme import Programme
+from ledger.sql import Row
 from projections import model as M
-from projections.db import Cursor, Row
+from projections.db import Cursor
 from projections.schema import COUNTIES, FACTS, PROGRAMMES, PROJECTS
 
 Key = tuple[str, str, str]  # programme, county code, entry id or project code

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from projections.db import Cursor, Row
+from ledger.sql import Row
+from projections.db import Cursor
 from projections.schema import (
     COUNTIES,
     FACTS,

@@ -17,3 +17,11 @@ def test_each_purpose_has_its_own_key() -> None:
 def test_every_store_module_takes_the_declared_key() -> None:
     used = {log_db.LOG_LOCK_KEY, views_db.VIEWS_LOCK_KEY, pgstore.INSTALL_LOCK_KEY}
     assert used == set(ADVISORY_LOCKS.values())
+
+
+def test_the_events_table_names_are_the_libraries():
+    """ledger.sql names the events tables as eventsourcing does (PostgreSQL: after the app)."""
+    from ledger.application import FundLedger
+    from ledger.sql import PG_EVENTS_TABLE
+
+    assert f"{FundLedger.name.lower()}_events" == PG_EVENTS_TABLE
