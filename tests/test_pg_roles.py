@@ -18,6 +18,7 @@ from tests.conftest import PROGRAMME, TODAY, create_pg_database, drop_pg_databas
 
 pytestmark = pytest.mark.postgres
 PROVINCE = Actor("p", "province", "440000")
+NOW = dt.datetime(2026, 12, 2, 9, 0, tzinfo=dt.UTC)
 GRANTS = """
 GRANT CONNECT ON DATABASE "{db}" TO {role};
 GRANT USAGE ON SCHEMA public TO {role};
@@ -67,3 +68,23 @@ def test_application_role_records_but_cannot_rewrite(app_role_url: tuple[str, st
                 conn.execute(sql)
         count = conn.execute("SELECT COUNT(*) FROM fundledger_events").fetchone()
     assert count == (3,)
+
+
+def test_application_role_reads_tokens_but_cannot_issue_them(
+        app_role_url: tuple[str, str]) -> None:
+    """With `SELECT` on the tokens table only (docs/security.md), the server's role finds a
+    token the owner issued, and can neither issue, revoke nor rewrite one."""
+    from api.tokens import TOKENS_TABLE, TokenStore
+
+    owner, url = app_role_url
+    token, record = TokenStore(owner).issue("county", "c1", "441423", None, NOW)
+    role = url.split("://", 1)[1].split("@", 1)[0]
+    with psycopg.connect(owner, autocommit=True) as conn:
+        conn.execute(f"GRANT SELECT ON {TOKENS_TABLE} TO {role}")
+    server = TokenStore(url)
+    assert server.authenticate(token, NOW.date()) == record
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        server.issue("province", "p2", "440000", None, NOW)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):
+        server.revoke(record.token_id, NOW)
+    assert server.authenticate(token, NOW.date()) == record

@@ -20,6 +20,7 @@ from api.cli import audit as cli_audit
 from api.cli import read as cli_read
 from api.cli import snapkey
 from api.cli import status as cli_status
+from api.cli import tokens as cli_tokens
 from api.cli import write as cli_write
 from api.cli.kit import (
     EXIT_USAGE,
@@ -150,6 +151,7 @@ for command in (*cli_write.COMMANDS, *cli_read.COMMANDS):
 cli_status.register(cli)  # status, summary, projections
 cli_audit.register(cli)  # seal, keys, checkpoint, witness, receipt, proof, export
 cli_audit.keys.add_command(snapkey.snapshot_init)  # keys snapshot-init
+cli.add_command(cli_tokens.tokens)  # tokens issue, list, revoke
 
 
 def main() -> None:

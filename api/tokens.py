@@ -1,0 +1,214 @@
+"""API tokens: who may call the HTTP API, as which actor (docs/security.md).
+
+A token is 256 random bits, shown once when it is issued (`fl_` and 43 characters of base64url).
+The store keeps only its SHA-256 (a token this long needs no slow hash: there is nothing to
+guess), with the actor it stands for — its name (the actor id every event it records carries),
+role and scope — its expiry date and, once revoked, when. A token is found by its hash alone.
+
+The tokens live in the ledger's own store (table `fundledger_tokens`), written only by the
+`fundledger tokens` command: whoever can write that table can make a token, exactly as whoever
+can write the store can use the command line; docs/security.md says how PostgreSQL's roles
+keep the server's role from writing it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ledger import fields as F
+from ledger.actors import Actor, city_of
+from ledger.errors import InvalidField, LedgerError
+from ledger.sql import POSTGRES_CONNECT_TIMEOUT_S, SQLITE_LOCK_TIMEOUT_S, QmarkCursor
+from ledger.stores import store_env
+
+TOKEN_PREFIX = "fl_"
+TOKEN_RANDOM_BYTES = 32
+TOKEN_MAX_CHARS = 64  # a longer bearer value is refused before it is hashed
+TOKEN_ID_HEX_CHARS = 12
+TOKENS_TABLE = "fundledger_tokens"
+DEFAULT_PROVINCE = "440000"  # the scope of province, auditor and reviewer tokens unless told
+_SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TOKENS_TABLE} (
+    token_id TEXT PRIMARY KEY,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    name TEXT NOT NULL,
+    role TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    expires TEXT,
+    revoked_at TEXT
+)"""
+_COLUMNS = "token_id, name, role, scope, issued_at, expires, revoked_at"
+
+
+class TokenRefused(LedgerError):
+    """The bearer token is missing, unknown, expired or revoked (HTTP 401). The message does
+    not say which of the unknown cases it was: a guesser learns nothing."""
+
+    code = "TOKEN_REFUSED"
+    rule = "auth"
+    template_zh = "令牌无效、已过期或已吊销（{reason_zh}）"
+    template_en = "the token is invalid, expired or revoked ({reason})"
+
+
+class TokenUnknown(LedgerError):
+    """`tokens revoke` names a token id that was never issued."""
+
+    code = "TOKEN_UNKNOWN"
+    rule = "reference"
+    template_zh = "没有编号为 {token_id} 的令牌"
+    template_en = "no token with id {token_id}"
+
+
+@dataclass(frozen=True)
+class TokenRecord:
+    """What the store knows of a token (never the token itself)."""
+
+    token_id: str
+    name: str
+    role: str
+    scope: str
+    issued_at: str
+    expires: str | None
+    revoked_at: str | None
+
+    @property
+    def actor(self) -> Actor:
+        return Actor(self.name, self.role, self.scope)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def token_sha256(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+def token_scope(role: str, county: str | None, city: str | None, province: str | None) -> str:
+    """The scope code of a role's token: its county, its city, or the province."""
+    wanted = {"county": ("county", county), "city": ("city", city)}.get(role)
+    for name, value in (("county", county), ("city", city)):
+        if value is not None and (wanted is None or wanted[0] != name):
+            raise InvalidField(f"角色 {role} 的令牌不取 --{name}",
+                               f"a {role} token takes no --{name}", name)
+    if wanted is not None:
+        name, code = wanted
+        if code is None:
+            raise InvalidField(f"角色 {role} 的令牌须给出 --{name}",
+                               f"a {role} token needs --{name}", name)
+        code = F.division_code(code, name)
+        if name == "city" and city_of(code) != code:
+            raise InvalidField(f"--city 应为地市代码（如 441400），不是 {code}",
+                               f"--city must be a city code (like 441400), not {code}", "city")
+        return code
+    return F.division_code(province or DEFAULT_PROVINCE, "province")
+
+
+class TokenStore:
+    """The tokens table of one store (SQLite file or PostgreSQL database)."""
+
+    def __init__(self, url: str) -> None:
+        self._env = store_env(url)
+        self.postgres = self._env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
+        self._ready = False
+
+    @contextmanager
+    def _cursor(self, create: bool = False) -> Iterator[QmarkCursor | None]:
+        """A cursor in one transaction; None when the table was never made and `create` is
+        not asked (the server's role reads tokens, and may not create tables)."""
+        conn = self._connect()
+        try:
+            cur = QmarkCursor(conn.cursor(), self.postgres)
+            if not self._ready:
+                if create:
+                    cur.execute(_SCHEMA)
+                elif not self._exists(cur):
+                    yield None
+                    return
+                self._ready = True
+            yield cur
+            conn.commit()
+        finally:
+            conn.close()
+
+    def _exists(self, cur: QmarkCursor) -> bool:
+        if self.postgres:
+            return cur.execute("SELECT to_regclass(?)", (TOKENS_TABLE,)).fetchone() != (None,)
+        return cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                           (TOKENS_TABLE,)).fetchone() is not None
+
+    def _connect(self) -> Any:
+        e = self._env
+        if self.postgres:
+            import psycopg
+
+            return psycopg.connect(dbname=e["POSTGRES_DBNAME"], host=e["POSTGRES_HOST"],
+                                   port=e["POSTGRES_PORT"], user=e["POSTGRES_USER"],
+                                   password=e["POSTGRES_PASSWORD"] or None,
+                                   connect_timeout=POSTGRES_CONNECT_TIMEOUT_S)
+        path = Path(e["SQLITE_DBNAME"]).absolute()
+        # mode=rw: tokens are kept beside a ledger; never create an empty file for them.
+        return sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=SQLITE_LOCK_TIMEOUT_S)
+
+    def issue(self, role: str, name: str, scope: str, expires: dt.date | None,
+              now: dt.datetime) -> tuple[str, TokenRecord]:
+        """A new token (returned once, never stored) and its record."""
+        Actor(name, role, scope)  # the actor it stands for must be valid
+        if expires is not None and expires <= now.date():
+            raise InvalidField(f"到期日 {expires} 须晚于今天", f"--expires {expires} must be "
+                               "after today", "expires")
+        token = TOKEN_PREFIX + secrets.token_urlsafe(TOKEN_RANDOM_BYTES)
+        record = TokenRecord(f"tok_{secrets.token_hex(TOKEN_ID_HEX_CHARS // 2)}", name, role,
+                             scope, now.isoformat(timespec="seconds"),
+                             expires.isoformat() if expires else None, None)
+        with self._cursor(create=True) as cur:
+            assert cur is not None
+            cur.execute(f"INSERT INTO {TOKENS_TABLE} (token_id, token_sha256, name, role, scope,"
+                        " issued_at, expires, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        (record.token_id, token_sha256(token), name, role, scope,
+                         record.issued_at, record.expires, None))
+        return token, record
+
+    def list(self) -> list[TokenRecord]:
+        with self._cursor() as cur:
+            rows = [] if cur is None else cur.execute(
+                f"SELECT {_COLUMNS} FROM {TOKENS_TABLE} ORDER BY issued_at, token_id").fetchall()
+        return [TokenRecord(*row) for row in rows]
+
+    def revoke(self, token_id: str, now: dt.datetime) -> TokenRecord:
+        """Revoke a token from now on (a second revocation keeps the first time)."""
+        with self._cursor() as cur:
+            row = None
+            if cur is not None:
+                cur.execute(f"UPDATE {TOKENS_TABLE} SET revoked_at = ? "
+                            "WHERE token_id = ? AND revoked_at IS NULL",
+                            (now.isoformat(timespec="seconds"), token_id))
+                row = cur.execute(f"SELECT {_COLUMNS} FROM {TOKENS_TABLE} WHERE token_id = ?",
+                                  (token_id,)).fetchone()
+        if row is None:
+            raise TokenUnknown.of("token_id", token_id=F.shown(token_id))
+        return TokenRecord(*row)
+
+    def authenticate(self, token: str | None, today: dt.date) -> TokenRecord:
+        """The record of a valid token; TokenRefused for anything else."""
+        if not token or len(token) > TOKEN_MAX_CHARS or not token.startswith(TOKEN_PREFIX):
+            raise TokenRefused.of("token", reason="malformed", reason_zh="格式不对")
+        with self._cursor() as cur:
+            row = None if cur is None else cur.execute(
+                f"SELECT {_COLUMNS} FROM {TOKENS_TABLE} WHERE token_sha256 = ?",
+                (token_sha256(token),)).fetchone()
+        if row is None:
+            raise TokenRefused.of("token", reason="unknown", reason_zh="未知令牌")
+        record = TokenRecord(*row)
+        if record.revoked_at is not None:
+            raise TokenRefused.of("token", reason="revoked", reason_zh="已吊销")
+        if record.expires is not None and dt.date.fromisoformat(record.expires) <= today:
+            raise TokenRefused.of("token", reason="expired", reason_zh="已过期")
+        return record
