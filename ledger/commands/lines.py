@@ -52,9 +52,9 @@ def line_actor(who: Any, n: int) -> Actor:
                            "and scope", "actor", line=n)
     missing = [k for k in ACTOR_KEYS if k not in who]
     if missing:
-        raise InvalidField(f"第 {n} 行的 actor 缺少 {missing[0]}（操作人须有 id、role、scope）",
-                           f"line {n}: actor has no {missing[0]} (an actor needs id, role and "
-                           "scope)", f"actor.{missing[0]}", line=n)
+        raise InvalidField(f"第 {n} 行：缺少字段 actor.{missing[0]}（操作人须有 id、role、scope）",
+                           f"line {n}: field actor.{missing[0]} is missing (an actor needs id, "
+                           "role and scope)", f"actor.{missing[0]}", line=n)
     extra = sorted(set(who) - set(ACTOR_KEYS))
     if extra:
         raise InvalidField(f"第 {n} 行的 actor 多出键 {extra[0]!r}（只应有 id、role、scope）",
