@@ -64,7 +64,7 @@ _SPECS = (
         example={"date": "2020-04-01", "entry_id": "A-2020-1", "batch": 1,
                  "amount": "5,000,000.00", "document_no": "粤财工〔2020〕12号"}),
     CommandSpec(
-        "batch_decision", "第二批决定", "the province's decision that opens a batch needing one "
+        "batch_decision", "批次决定", "the province's decision that opens a batch needing one "
         "(batch 2)", "decide_batch", "CountyFund.BatchDecided", _only("decide_batch", "province"),
         (BATCH, DOCUMENT_NO), natural_key=lambda a: f"decision:batch{a['batch']}",
         key_doc="`decision:batch2`",
