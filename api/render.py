@@ -20,16 +20,13 @@ from rich.text import Text
 
 from ledger import fields as F
 from ledger.application import Result
+from ledger.commands import COUNTY_COMMANDS
 from ledger.money import format_yuan
 
-KIND_ZH = {
-    "open_programme": "开设项目", "admit_county": "纳入示范县", "appropriation": "资金下达",
-    "batch_decision": "批次决定", "project": "项目登记", "budget_adjustment": "预算调整",
-    "disbursement": "拨付", "expenditure": "支出", "reversal": "红字冲销",
-    "ratio_exception": "比例例外", "recovery": "收回", "year_close": "年度结账",
-    "monthly_report": "月报", "typical_case": "典型案例", "acceptance": "验收结论",
-    "acceptance_confirmation": "验收确认",
-}
+# Chinese names of what a command recorded: the programme's own two, then every county kind's
+# from its specification (ledger.commands).
+KIND_ZH = {"open_programme": "开设项目", "admit_county": "纳入示范县",
+           **{kind: spec.name_zh for kind, spec in COUNTY_COMMANDS.items()}}
 
 
 def console() -> Console:

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from ledger import fields as F
+from ledger.commands.kinds import COUNTY_COMMANDS
 from ledger.errors import InvalidField, InvalidText, NotPermitted
 
 ROLES = ("province", "city", "county", "auditor", "reviewer")
@@ -22,27 +23,25 @@ ACTOR_ID_MAX_CHARS = F.ACTOR_ID_MAX_CHARS
 # on events written by an import (older and directly recorded events do not have them).
 IMPORT_FIELDS = ("imported_by_id", "imported_by_role", "imported_by_scope")
 
-# command -> roles allowed to issue it. Reviewers only read; nothing here names them.
-PERMISSIONS: dict[str, frozenset[str]] = {
+# Commands outside a county's stream, which no county command spec describes.
+PROGRAMME_PERMISSIONS: dict[str, frozenset[str]] = {
     "open_programme": frozenset({"province"}),
     "admit_county": frozenset({"province"}),
-    "record_appropriation": frozenset({"province"}),
-    "decide_batch": frozenset({"province"}),
-    "approve_exception": frozenset({"province"}),
-    "record_recovery": frozenset({"province"}),
-    "close_year": frozenset({"province"}),
-    "register_project": frozenset({"county"}),
-    "adjust_budget": frozenset({"county"}),
-    "record_disbursement": frozenset({"county"}),
-    "record_expenditure": frozenset({"county"}),
-    "reverse_county_entry": frozenset({"county"}),
-    "reverse_province_entry": frozenset({"province"}),
-    "submit_monthly_report": frozenset({"county"}),
-    "report_typical_case": frozenset({"county"}),
-    "record_acceptance": frozenset({"auditor"}),
-    "confirm_acceptance": frozenset({"city"}),
 }
 
+
+def _permissions() -> dict[str, frozenset[str]]:
+    table = dict(PROGRAMME_PERMISSIONS)
+    for spec in COUNTY_COMMANDS.values():
+        for p in spec.permissions:
+            assert p.command not in table, p.command  # one name, one set of roles
+            table[p.command] = p.roles
+    return table
+
+
+# command -> roles allowed to issue it, from the command specs (`ledger.commands`). Reviewers
+# only read; nothing here names them.
+PERMISSIONS: dict[str, frozenset[str]] = _permissions()
 
 def is_division_code(code: str) -> bool:
     """A 6-digit administrative division code (GB/T 2260)."""

@@ -24,6 +24,9 @@ SUMMARY_MAX_CHARS = 2000  # a monthly report's or typical case's summary
 ACTOR_ID_MAX_CHARS = 64
 ID_MAX_CHARS = 64
 ATTACHMENTS_MAX = 32
+DIVISION_CODE_CHARS = 6  # GB/T 2260: two digits each of province, city and county
+BATCH_MIN, BATCH_MAX = 1, 9  # appropriation batches (GD-2020 has two)
+YEAR_MIN, YEAR_MAX = 2000, 2999  # a year to close
 # Patterns are applied with fullmatch: "$" would also accept a trailing newline.
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}")
 _SHA256_RE = re.compile(r"[0-9a-f]{64}")

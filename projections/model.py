@@ -41,7 +41,7 @@ REPORT = "report"
 TYPICAL_CASE = "typical_case"
 ACCEPTANCE = "acceptance"
 CONFIRMATION = "confirmation"
-DECISION = "decision"
+BATCH_DECISION = "batch_decision"  # the kind of its command (docs/commands.md: one name)
 EXCEPTION = "exception"
 CLOSE = "close"
 

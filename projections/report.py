@@ -113,7 +113,7 @@ def indicators(rules: ProgrammeRules, compliance: list[Y.ShareCheck],
     first = rules.tranches[0]
     batch1 = next((e for e in execution if e.year == first.year), None)
     decided = next((t for t in rules.tranches if t.requires_decision), None)
-    decision = next((m for m in milestones if m.kind == M.DECISION and decided is not None
+    decision = next((m for m in milestones if m.kind == M.BATCH_DECISION and decided is not None
                      and m.ref == str(decided.batch)), None)
     issues = {basis: [c.category for c in compliance if c.basis == basis
                       and c.status in (M.BELOW_MIN, M.ABOVE_MAX)] for basis in ("plan", "actual")}

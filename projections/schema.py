@@ -18,7 +18,7 @@ from projections.db import Cursor
 
 # Bump when a table's shape or a projection's meaning changes: views of another version are
 # dropped and replayed from the event log when the views are opened.
-SCHEMA_VERSION = 2  # 2: fundledger_view_inconsistent
+SCHEMA_VERSION = 3  # 2: fundledger_view_inconsistent; 3: milestone kind batch_decision
 TRACKING = "fundledger_view_tracking"
 PROGRAMMES = "fundledger_view_programmes"
 COUNTIES = "fundledger_view_counties"

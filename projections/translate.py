@@ -290,7 +290,7 @@ _MILESTONE: dict[type, Callable[[Any], MilestoneFields]] = {
         lambda e: (M.ACCEPTANCE, e.conclusion, 0, e.report_no, e.assessor),
     CountyFund.AcceptanceConfirmed:
         lambda e: (M.CONFIRMATION, e.conclusion, 0, "", e.actor_id),
-    CountyFund.BatchDecided: lambda e: (M.DECISION, str(e.batch), 0, e.document_no, ""),
+    CountyFund.BatchDecided: lambda e: (M.BATCH_DECISION, str(e.batch), 0, e.document_no, ""),
     CountyFund.RatioExceptionApproved:
         lambda e: (M.EXCEPTION, e.category, e.limit_fen, e.document_no, e.approver),
     CountyFund.YearClosed: lambda e: (M.CLOSE, str(e.year), 0, "", ""),

@@ -83,8 +83,8 @@ def test_every_text_field_of_every_command_is_checked(app: Any) -> None:
     before = event_count(app)
     checked = set()
     for spec in COUNTY_COMMANDS.values():
-        good = {k: v for k, v in GOOD_FIELDS.items() if k in spec.fields}
-        for name in sorted(spec.fields & set(TEXT_FIELDS_MAX_CHARS)):
+        good = {k: v for k, v in GOOD_FIELDS.items() if k in spec.keys}
+        for name in sorted(spec.keys & set(TEXT_FIELDS_MAX_CHARS)):
             for bad in ("a\u202eb", "a\u200bb", "x" * (TEXT_FIELDS_MAX_CHARS[name] + 1)):
                 payload = cmd(spec.kind, entry_id="X1", business_date="2020-05-01",
                               **{**good, name: bad})

@@ -1,6 +1,7 @@
 """Files the command line reads as commands: one JSON object (`record json FILE`), a JSON-lines
-import file (`import FILE`), and a rules file (`init --rules`). Bytes are read with their size
-bounded first, then decoded and parsed under `ledger.jsonin`'s rules; `-` is standard input.
+import file (`import FILE`, its lines parsed by `ledger.commands.lines`), and a rules file
+(`init --rules`). Bytes are read with their size bounded first, then decoded and parsed under
+`ledger.jsonin`'s rules; `-` is standard input.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from typing import Any, BinaryIO
 
 import click
 
-from ledger.actors import Actor
-from ledger.errors import InputMalformed, InvalidField, LedgerError
 from ledger.jsonin import (
     JSON_COMMAND_BYTES_MAX,
     JSON_LINE_BYTES_MAX,
@@ -21,10 +20,8 @@ from ledger.jsonin import (
     parse_json,
 )
 
-IMPORT_LINES_MAX = 1_000_000
 RULES_FILE_BYTES_MAX = 256 << 10
 HELD_FILE_BYTES_MAX = 1 << 20  # a signed note or a receipt (a few KB)
-ACTOR_KEYS = frozenset({"id", "role", "scope"})
 
 
 def _open(path: str) -> AbstractContextManager[BinaryIO]:
@@ -62,33 +59,9 @@ def read_held_file(path: str) -> str:
     return text
 
 
-def import_lines(path: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    """(line number, command) for each non-blank line of a JSON-lines file."""
+def import_raw_lines(path: str) -> Iterator[bytes]:
+    """The lines of a JSON-lines file, each cut at one byte more than a line may hold (so that
+    `ledger.commands.lines.parse_import` tells a line too long without reading it whole)."""
     with _open(path) as f:
-        for n in range(1, IMPORT_LINES_MAX + 2):
-            raw = f.readline(JSON_LINE_BYTES_MAX + 1)
-            if not raw:
-                return
-            where = (f"第 {n} 行", f"line {n}")
-            if n > IMPORT_LINES_MAX:
-                raise InputMalformed(f"文件超过 {IMPORT_LINES_MAX} 行",
-                                     f"the file has more than {IMPORT_LINES_MAX} lines",
-                                     check="size")
-            if len(raw) > JSON_LINE_BYTES_MAX and not raw.endswith(b"\n"):
-                raise InputMalformed(f"第 {n} 行过长（最多 {JSON_LINE_BYTES_MAX} 字节）",
-                                     f"line {n} is too long (at most {JSON_LINE_BYTES_MAX} "
-                                     "bytes)", check="size")
-            if raw.strip():
-                yield n, parse_command(raw, where, JSON_LINE_BYTES_MAX + 1)
-
-
-def line_actor(who: Any, n: int) -> Actor:
-    """The actor a line names in its "actor": {"id", "role", "scope"} object."""
-    if not isinstance(who, dict) or set(who) != ACTOR_KEYS:
-        raise InvalidField(f"第 {n} 行的 actor 应为恰含 id、role、scope 三个键的对象",
-                           f"line {n}: actor must be an object with exactly the keys id, role "
-                           "and scope", "actor")
-    try:
-        return Actor(who["id"], who["role"], who["scope"])
-    except LedgerError as e:
-        raise type(e)(f"第 {n} 行：{e.zh}", f"line {n}: {e.en}", e.field, **e.details) from None
+        while raw := f.readline(JSON_LINE_BYTES_MAX + 1):
+            yield raw

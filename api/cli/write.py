@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import click
@@ -17,7 +18,9 @@ from api.cli.kit import (
     make_actor,
 )
 from ledger import fields as F
-from ledger.actors import Actor
+from ledger.commands import COUNTY_COMMANDS, CommandSpec, FieldSpec
+from ledger.commands.lines import import_refused_on_line, parse_import
+from ledger.commands.spec import ATTACHMENTS, INTEGER
 from ledger.errors import ImportFailed
 from ledger.money import parse_yuan
 from ledger.rules import packaged_rules, parse_rules_toml
@@ -65,8 +68,9 @@ def admit(ctx: Ctx, programme: str, county: str, name: str, allocation: str, doc
         render.result(result, ctx.as_json)
 
 
-def _execute(ctx: Ctx, payload: dict[str, Any], actor: Actor) -> None:
+def _execute(ctx: Ctx, payload: dict[str, Any], who: tuple[str | None, ...]) -> None:
     with errors_mapped(ctx):
+        actor = make_actor(*who)
         payload = {k: v for k, v in payload.items() if v is not None}
         render.result(ctx.open().execute(payload, actor), ctx.as_json)
 
@@ -82,77 +86,39 @@ def _common(f: Any) -> Any:
     return actor_options(f)
 
 
+def _option(field: FieldSpec) -> Callable[[Any], Any]:
+    """A field's CLI option. Integers are typed (not an integer: a usage error, exit 2); every
+    other value, amounts and dates included, is judged by the ledger (exit 1)."""
+    help_text = f"{field.zh} / {field.en}"
+    if field.type == ATTACHMENTS:
+        return click.option(field.option, field.name, multiple=True, help=help_text)
+    return click.option(field.option, field.name, required=field.required, help=help_text,
+                        type=int if field.type == INTEGER else str)
+
+
+def _subcommand(spec: CommandSpec) -> click.Command:
+    """`record <kind>`: the kind's fields as options, made into the command's JSON payload."""
+    def run(actor_id: str | None, role: str | None, scope: str | None, **values: Any) -> None:
+        values = {k: list(v) if isinstance(v, tuple) else v for k, v in values.items()}
+        _execute(click.get_current_context().ensure_object(Ctx),
+                 {"kind": spec.kind, **values}, (actor_id, role, scope))
+
+    command: Any = run
+    for field in reversed(spec.fields):
+        command = _option(field)(command)
+    roles = ", ".join(sorted(spec.roles))
+    return click.command(spec.cli_name, help=f"{spec.name_zh}: {spec.summary_en} ({roles}). "
+                         "See docs/commands.md.")(_common(command))
+
+
 @click.group()
 def record() -> None:
-    """Record an entry: appropriation, project, disbursement, expenditure, reversal, or any
-    command from a JSON file. 记账"""
+    """Record an entry of any kind (one subcommand per kind), or any command from a JSON file.
+    记账"""
 
 
-@record.command("appropriation")
-@_common
-@click.option("--batch", type=int, required=True, help="1 or 2")
-@click.option("--amount", required=True, help="yuan, at most two decimals")
-@click.option("--document-no", required=True, help="文号")
-def appropriation(actor_id: str, role: str, scope: str, **fields: Any) -> None:
-    """资金下达 (province)."""
-    _execute(click.get_current_context().ensure_object(Ctx),
-             {"kind": "appropriation", **fields}, make_actor(actor_id, role, scope))
-
-
-@record.command("project")
-@_common
-@click.option("--project", "project_code", required=True)
-@click.option("--name", required=True)
-@click.option("--category", required=True,
-              help="rural_products_online | public_services | training")
-@click.option("--budget", required=True, help="yuan")
-@click.option("--responsible-person", required=True, help="责任人")
-@click.option("--implementing-unit", required=True, help="实施单位")
-@click.option("--start-date", required=True)
-@click.option("--end-date", required=True)
-def project(actor_id: str, role: str, scope: str, **fields: Any) -> None:
-    """项目登记 (county)."""
-    _execute(click.get_current_context().ensure_object(Ctx),
-             {"kind": "project", **fields}, make_actor(actor_id, role, scope))
-
-
-@record.command("disbursement")
-@_common
-@click.option("--project", "project_code", required=True)
-@click.option("--amount", required=True, help="yuan")
-@click.option("--payee", required=True, help="收款人")
-@click.option("--voucher-no", required=True, help="凭证号")
-@click.option("--attachment", "attachments", multiple=True, help="SHA-256 of an attachment")
-def disbursement(actor_id: str, role: str, scope: str, **fields: Any) -> None:
-    """拨付 (county)."""
-    fields["attachments"] = list(fields["attachments"])
-    _execute(click.get_current_context().ensure_object(Ctx),
-             {"kind": "disbursement", **fields}, make_actor(actor_id, role, scope))
-
-
-@record.command("expenditure")
-@_common
-@click.option("--project", "project_code", required=True)
-@click.option("--amount", required=True, help="yuan")
-@click.option("--purpose", required=True, help="用途")
-@click.option("--invoice-no", required=True, help="发票号")
-@click.option("--attachment", "attachments", multiple=True, help="SHA-256 of an attachment")
-def expenditure(actor_id: str, role: str, scope: str, **fields: Any) -> None:
-    """支出 (county)."""
-    fields["attachments"] = list(fields["attachments"])
-    _execute(click.get_current_context().ensure_object(Ctx),
-             {"kind": "expenditure", **fields}, make_actor(actor_id, role, scope))
-
-
-@record.command("reversal")
-@_common
-@click.option("--target", "target_entry_id", required=True, help="the entry reversed")
-@click.option("--amount", required=True, help="yuan (part or all of the entry)")
-@click.option("--reason", required=True, help="冲销原因")
-def reversal(actor_id: str, role: str, scope: str, **fields: Any) -> None:
-    """红字冲销 (county; province for appropriations and recoveries)."""
-    _execute(click.get_current_context().ensure_object(Ctx),
-             {"kind": "reversal", **fields}, make_actor(actor_id, role, scope))
+for _spec in COUNTY_COMMANDS.values():
+    record.add_command(_subcommand(_spec))
 
 
 @record.command("json")
@@ -163,32 +129,7 @@ def record_json(ctx: Ctx, file: str, actor_id: str, role: str, scope: str) -> No
     """Any county command as one JSON object (see docs/commands.md)."""
     with errors_mapped(ctx):
         payload = filein.read_command_file(file)
-    _execute(ctx, payload, make_actor(actor_id, role, scope))
-
-
-def _read_lines(file: str) -> tuple[list[tuple[dict[str, Any], Actor | None]], list[int]]:
-    """The file's commands with the actor each names (None: the runner), and their line
-    numbers (blank lines are skipped), read under the strict JSON rules of `api.cli.filein`."""
-    items: list[tuple[dict[str, Any], Actor | None]] = []
-    numbers: list[int] = []
-    for n, payload in filein.import_lines(file):
-        who = payload.pop("actor", None)
-        items.append((payload, filein.line_actor(who, n) if who is not None else None))
-        numbers.append(n)
-    return items, numbers
-
-
-def _on_line(e: ImportFailed, numbers: list[int]) -> ImportFailed:
-    """The import's refusal, naming the file's line rather than the item's rank."""
-    item = e.details.get("item")
-    if not isinstance(item, int) or not 0 < item <= len(numbers):
-        return e
-    line = numbers[item - 1]
-    cause = e.details.get("cause") or {}
-    return ImportFailed(
-        f"第 {line} 行被拒绝，整个文件未导入：{cause.get('message_zh', e.zh)}",
-        f"line {line} was rejected, so nothing in the file was imported: "
-        f"{cause.get('message_en', e.en)}", e.field, line=line, **e.details)
+    _execute(ctx, payload, (actor_id, role, scope))
 
 
 @click.command("import")
@@ -206,12 +147,12 @@ def import_(ctx: Ctx, file: str, actor_id: str | None, role: str | None,
     """
     with errors_mapped(ctx):
         runner = make_actor(actor_id, role, scope)
-        items, numbers = _read_lines(file)
+        items, numbers = parse_import(filein.import_raw_lines(file))
         started = time.perf_counter()
         try:
             results = ctx.open().import_entries(items, runner=runner)
         except ImportFailed as e:
-            raise _on_line(e, numbers) from None
+            raise import_refused_on_line(e, numbers) from None
         seconds = time.perf_counter() - started
     new = sum(1 for r in results if not r.replayed)
     summary = {"lines": len(items), "recorded": new, "replayed": len(results) - new,
