@@ -34,8 +34,7 @@ def audit_errors(ctx: Ctx) -> Iterator[LogDB]:
     from audit.note import NoteError
 
     try:
-        with LogDB(ctx.db) as db:
-            yield db
+        yield ctx.log()
     except AuditError as e:
         _fail(ctx, EXIT_RULE, "refused", str(e))
     except LedgerError as e:  # only the store URL can raise one here
@@ -368,7 +367,6 @@ def export(ctx: Ctx, out: str, programme: str | None, county: str | None,
     """Write an audit bundle that `fundledger-verify` checks offline. 导出审计包"""
     from audit.bundle import Scope
     from audit.bundle import export as write_bundle
-    from projections.service import Views
 
     try:
         day = dt.date.fromisoformat(until) if until else None
@@ -377,13 +375,10 @@ def export(ctx: Ctx, out: str, programme: str | None, county: str | None,
                                  param_hint="--until") from None
     started = time.perf_counter()
     with audit_errors(ctx) as db:
-        views = Views(ctx.open())  # statements.json: the statements as the ledger reports them
-        try:
-            statements = _ledger_statements(views)
-            manifest = write_bundle(db, Path(out), Scope(programme, county, day),
-                                    ledger_statements=statements)
-        finally:
-            views.close()
+        # statements.json: the statements as the ledger reports them
+        statements = _ledger_statements(ctx.views())
+        manifest = write_bundle(db, Path(out), Scope(programme, county, day),
+                                ledger_statements=statements)
     seconds = time.perf_counter() - started
     if ctx.as_json:
         render.emit_json({**manifest, "seconds": round(seconds, 3)})
