@@ -147,7 +147,7 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
     """
     from audit.cpcheck import read_held
     from audit.note import parse_vkey
-    from audit.verify import verify_store
+    from audit.verify import StoreReport, verify_store
 
     started = time.perf_counter()
     held_text = filein.read_held_file(since_file) if since_file else None
@@ -162,12 +162,9 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
     except (AuditError, LedgerError, ValueError, OSError, *STORE_ERRORS) as e:
         fail(EXIT_USAGE, f"无法读取账本 / cannot read the ledger: {one_line(e)}")
     seconds = time.perf_counter() - started
-    intact = report.intact and not log.findings
-    doc = {"intact": intact, "events": report.events, "streams": report.streams,
-           "seconds": round(seconds, 3),
-           "findings": [{"kind": "chain", **f.__dict__, "description": f.describe()}
-                        for f in report.findings] + [f.to_dict() for f in log.findings.items],
-           "log": _log_doc(log)}
+    result = StoreReport(report, log)
+    intact = result.intact
+    doc = {**result.to_dict(), "seconds": round(seconds, 3)}
     if reconcile:
         doc["reconciled"] = "reconciliation" not in log.findings.checks
     if ctx.as_json:
@@ -180,17 +177,7 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
             click.echo("  reconciled / 对账一致: the read models' balances, compliance and "
                        "execution equal those recomputed from the events")
     else:
-        first = report.findings[0].describe() if report.findings else \
-            log.findings.items[0].describe()
-        if log.findings.checks == {"reconciliation"} and report.intact:
-            click.echo(f"对账不一致 / NOT RECONCILED ({log.findings.count} differences; the "
-                       f"events and the log are intact): first at {first}", err=True)
-        else:
-            render.echo(f"已被篡改 / BROKEN: first at {first}", err=True)
-        rest = [f.describe() for f in report.findings] + \
-            [f.describe() for f in log.findings.items]
-        for line in rest[1:10]:
-            render.echo(f"  also: {line}", err=True)
+        _print_broken(result)
     sys.exit(EXIT_OK if intact else EXIT_RULE)
 
 
@@ -212,11 +199,15 @@ def _reconcile(ctx: Ctx) -> list[Any]:
     return reconcile(views.app, views)
 
 
-def _log_doc(log: Any) -> dict[str, Any]:
-    return {"sealed": log.sealed, "leaves": log.leaves, "unsealed": log.unsealed,
-            "origin": log.origin, "keys": log.keys, "keys_trusted": log.keys_trusted,
-            "checkpoints": log.checkpoints, "latest": log.latest, "held": log.held,
-            "notes": log.notes, "checks_failed": sorted(log.findings.checks)}
+def _print_broken(result: Any) -> None:
+    log, lines = result.log, result.descriptions()
+    if log.findings.checks == {"reconciliation"} and result.chain.intact:
+        click.echo(f"对账不一致 / NOT RECONCILED ({log.findings.count} differences; the "
+                   f"events and the log are intact): first at {lines[0]}", err=True)
+    else:
+        render.echo(f"已被篡改 / BROKEN: first at {lines[0]}", err=True)
+    for line in lines[1:10]:
+        render.echo(f"  also: {line}", err=True)
 
 
 def _print_log(log: Any) -> None:
