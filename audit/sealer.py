@@ -16,7 +16,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -141,12 +141,12 @@ class Loop:
     interval_s: float = FOLLOW_INTERVAL_S
     sealed: int = 0
     unsigned: int = 0
-    signed_at: float = field(default=0.0)
+    signed_at: float | None = None  # monotonic seconds; None: not yet, so sign at once
 
     def sign(self, db: LogDB, now: float, final: bool = False) -> None:
         """Sign what was sealed since the last signature, if it is time (or `final`)."""
         if self.key is not None and self.unsigned and \
-                (final or now - self.signed_at >= self.sign_every_s):
+                (final or self.signed_at is None or now - self.signed_at >= self.sign_every_s):
             sign_latest(db, *self.key)
             self.signed_at, self.unsigned = now, 0
 
