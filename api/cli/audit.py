@@ -61,7 +61,7 @@ def _key(path: str | None) -> Any:
 
 
 @click.command()
-@click.option("--key", "key_file", envvar=ENV_LOG_KEY, type=click.Path(dir_okay=False),
+@click.option("--key", "key_file", type=click.Path(dir_okay=False),
               help=f"the log's key file: sign a checkpoint after sealing (or {ENV_LOG_KEY})")
 @click.option("--follow", is_flag=True, help="keep sealing new events until interrupted")
 @click.option("--interval", type=float, default=0.1, show_default=True,
@@ -79,7 +79,7 @@ def seal(ctx: Ctx, key_file: str | None, follow: bool, interval: float,
     from audit.signing import sign_latest
 
     with audit_errors(ctx) as db:
-        key = _key(key_file)
+        key = _key(key_file or ctx.settings.log_key_file)
         if not follow:
             sealed = sealer.seal(db)
             cp = sign_latest(db, *key)[0] if key else None
