@@ -48,7 +48,3 @@ class Settings:
 
 def default_db_url() -> str:
     return Settings.from_env().db_url
-
-
-def snapshot_key_file() -> str | None:
-    return Settings.from_env().snapshot_key_file
