@@ -9,6 +9,8 @@ page. SQL is written with `?` placeholders and translated for psycopg.
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -18,7 +20,7 @@ from uuid import UUID
 
 from audit.schema import CHECKPOINTS, COSIGNATURES, KEYS, LEAVES, NODES, schema_statements
 from audit.streams import STREAM_PAGE_ROWS, PageQuery, prefetched, unframe
-from ledger.locks import LOG_LOCK_KEY
+from ledger.locks import LOG_LOCK_KEY, SEALER_LOCK_KEY
 from ledger.sql import (
     PG_EVENTS_TABLE,
     POSTGRES_CONNECT_TIMEOUT_S,
@@ -30,6 +32,7 @@ from ledger.stores import store_env
 
 __all__ = ["CHECKPOINTS", "COSIGNATURES", "KEYS", "LEAVES", "NODES", "Cursor", "EventRow",
            "LogDB", "StoreMissing", "stream_id_of"]
+SQLITE_SEALER_LOCK_SUFFIX = ".sealer-lock"  # SQLite has no advisory locks: a file's flock
 
 class StoreMissing(OSError):
     """The store named by the URL does not exist (a SQLite file that was never created)."""
@@ -222,6 +225,35 @@ class LogDB:
             finally:
                 for conn in siblings:
                     conn.close()
+
+    @contextmanager
+    def sealer_lock(self) -> Iterator[bool]:
+        """Whether this process got the store's one sealing loop, held until the block ends:
+        on PostgreSQL a session advisory lock on this connection, on SQLite an exclusive
+        flock of a file beside the store (never of the store itself: closing another
+        descriptor of it would drop SQLite's own locks)."""
+        if self.postgres:
+            conn = self._connect()
+            got = bool(conn.execute("SELECT pg_try_advisory_lock(%s)",
+                                    (SEALER_LOCK_KEY,)).fetchone()[0])
+            try:
+                yield got
+            finally:
+                if got and not conn.closed:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (SEALER_LOCK_KEY,))
+            return
+        self._connect()  # StoreMissing before a lock file is made beside nothing
+        path = self._env["SQLITE_DBNAME"] + SQLITE_SEALER_LOCK_SUFFIX
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                got = True
+            except BlockingIOError:
+                got = False
+            yield got
+        finally:
+            os.close(fd)  # releases the flock
 
     # ---- schema ----------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from projections import model as M
 from projections import money as Y
 from projections import report, schema, source
 from projections.db import Cursor
+from projections.eventlog import EventLog
 from projections.service import Views
 
 CHECK = "reconciliation"
@@ -37,7 +38,7 @@ KEYS = {"counties": ("programme", "county_code"),
 
 # ---- the audit's side: from the stored events ------------------------------------------------
 
-def _docs(app: Any, position: int) -> Iterator[dict[str, Any]]:
+def _docs(app: EventLog, position: int) -> Iterator[dict[str, Any]]:
     for row in iter_rows(app.recorder):
         if row.id > position:
             return
@@ -48,7 +49,7 @@ def _docs(app: Any, position: int) -> Iterator[dict[str, Any]]:
         yield {"type": event_type, "stream_id": stream_id_of(row.originator_id), "data": data}
 
 
-def recompute(app: Any, position: int) -> dict[str, Any]:
+def recompute(app: EventLog, position: int) -> dict[str, Any]:
     """The statements recomputed from the stored events up to `position` (notification id)."""
     builder = StatementBuilder()
     for doc in _docs(app, position):
@@ -219,7 +220,7 @@ def yuan(fen: int) -> str:
     return f"{'-' if fen < 0 else ''}{whole:,}.{cents:02d}"
 
 
-def reconcile(app: Any, views: Views) -> list[LogFinding]:
+def reconcile(app: EventLog, views: Views) -> list[LogFinding]:
     """Catch the views up, then hold what they report — the materialised current balances,
     and the per-event facts summed as of the same position — against the statements
     recomputed from the stored events up to that position."""

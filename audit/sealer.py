@@ -4,25 +4,35 @@ A page of events is read and appended in one transaction under the log's lock, s
 sealers run, each event is appended exactly once and a crash leaves whole pages. The sealer
 recomputes each event's hash and checks its link to the stream's last sealed event: it never
 seals a broken event. Leaf index = number of leaves before it; notification ids may have gaps.
+
+`follow` is the sealing loop (`fundledger seal --follow`, or any long-running edge): seal what
+is new, sign a checkpoint every so often, until stopped; one process per store at a time,
+elected by the store's sealer lock (`LogDB.sealer_lock`).
 """
 
 from __future__ import annotations
 
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import islice
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from audit import log
 from audit.chains import decode_row
 from audit.db import Cursor, EventRow, LogDB, stream_id_of
-from audit.errors import SealRefused
+from audit.errors import AuditError, SealRefused
 from audit.log import Leaf
 from audit.merkle import leaf_hash, new_nodes_for_append
+from audit.signing import sign_latest
 from ledger.chain import GENESIS_HASH, event_hash
 
 SEAL_PAGE_EVENTS = 2000
-FOLLOW_INTERVAL_S = 0.1
+FOLLOW_INTERVAL_S = 0.1  # the loop's poll when nothing was new
+SIGN_EVERY_S = 10.0  # the loop signs at most one checkpoint per this many seconds
 
 
 class _Nodes:
@@ -115,13 +125,57 @@ def _check(row: EventRow, sid: str, head: tuple[int, str]) -> tuple[str | None, 
     return None, recomputed
 
 
-def follow(
-    db: LogDB, on_round: Callable[[int], None], should_stop: Callable[[], bool],
-    interval_s: float = FOLLOW_INTERVAL_S,
-) -> None:
-    """Seal continuously: whatever is new, then wait `interval_s` when nothing was."""
-    while not should_stop():
-        sealed = seal(db)
-        on_round(sealed)
-        if sealed == 0:
-            time.sleep(interval_s)
+class SealerRunning(AuditError):
+    """Another process runs the store's sealing loop; one at a time is enough (and a second
+    would only wait for the log's lock at every page)."""
+
+
+@dataclass
+class Loop:
+    """The sealing loop's settings: poll for new events every `interval_s` when nothing was
+    new; sign a checkpoint (with `key`, a key file's (name, key)) at most every `sign_every_s`
+    and once more on stopping, when anything was sealed since the last signature."""
+
+    key: tuple[str, Ed25519PrivateKey] | None = None
+    sign_every_s: float = SIGN_EVERY_S
+    interval_s: float = FOLLOW_INTERVAL_S
+    sealed: int = 0
+    unsigned: int = 0
+    signed_at: float | None = None  # monotonic seconds; None: not yet, so sign at once
+
+    def sign(self, db: LogDB, now: float, final: bool = False) -> None:
+        """Sign what was sealed since the last signature, if it is time (or `final`)."""
+        if self.key is not None and self.unsigned and \
+                (final or self.signed_at is None or now - self.signed_at >= self.sign_every_s):
+            sign_latest(db, *self.key)
+            self.signed_at, self.unsigned = now, 0
+
+
+def follow(db: LogDB, should_stop: Callable[[], bool], loop: Loop | None = None,
+           on_round: Callable[[int], None] | None = None) -> Loop:
+    """Seal (and sign) until `should_stop()`, as the store's one sealing loop; SealerRunning
+    if another process runs it. Returns the loop with what it did."""
+    loop = loop if loop is not None else Loop()
+    with db.sealer_lock() as elected:
+        if not elected:
+            raise SealerRunning("另一进程正在持续封存本存储 / another process is already sealing "
+                                "this store (`fundledger seal --follow`): one at a time")
+        while not should_stop():
+            sealed = seal(db)
+            loop.sealed += sealed
+            loop.unsigned += sealed
+            loop.sign(db, time.monotonic())
+            if on_round is not None:
+                on_round(sealed)
+            if sealed == 0:
+                time.sleep(loop.interval_s)
+        loop.sign(db, time.monotonic(), final=True)
+    return loop
+
+
+def until_signalled() -> Callable[[], bool]:
+    """A stop flag raised by SIGINT or SIGTERM (the loop ends after its current round)."""
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    return stop.is_set

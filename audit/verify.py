@@ -63,6 +63,38 @@ class LogReport:
     def add(self, check: str, place: str, zh: str, en: str, **where: Any) -> None:
         self.findings.add(LogFinding(check, place, zh, en, **where))
 
+    def to_dict(self) -> dict[str, Any]:
+        """The log's part of `fundledger verify --json` (findings are listed beside it)."""
+        return {"sealed": self.sealed, "leaves": self.leaves, "unsealed": self.unsealed,
+                "origin": self.origin, "keys": self.keys, "keys_trusted": self.keys_trusted,
+                "checkpoints": self.checkpoints, "latest": self.latest, "held": self.held,
+                "notes": self.notes, "checks_failed": sorted(self.findings.checks)}
+
+
+@dataclass
+class StoreReport:
+    """What verifying a store found: the chains' report and the log's, as one document."""
+
+    chain: ChainReport
+    log: LogReport
+
+    @property
+    def intact(self) -> bool:
+        return self.chain.intact and not self.log.findings
+
+    def descriptions(self) -> list[str]:
+        """Every finding kept, chains first, each in one line of both languages."""
+        return [f.describe() for f in self.chain.findings] + \
+            [f.describe() for f in self.log.findings.items]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"intact": self.intact, "events": self.chain.events,
+                "streams": self.chain.streams,
+                "findings": [{"kind": "chain", **f.__dict__, "description": f.describe()}
+                             for f in self.chain.findings]
+                + [f.to_dict() for f in self.log.findings.items],
+                "log": self.log.to_dict()}
+
 
 def _check_nodes(cur: Cursor, report: LogReport, size: int) -> None:
     """Every stored node is the hash of its two stored children (level 1: of two leaves), and

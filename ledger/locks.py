@@ -13,9 +13,13 @@ INSTALL_LOCK_KEY = 7263541
 LOG_LOCK_KEY = 7263542
 # One catch-up at a time writes the read models (their rows and positions).
 VIEWS_LOCK_KEY = 7263543
+# One sealing loop (`fundledger seal --follow`) per store, held for the loop's life; its pages
+# still take LOG_LOCK_KEY, so witnesses and one-off seals go on beside it.
+SEALER_LOCK_KEY = 7263544
 
 ADVISORY_LOCKS: dict[str, int] = {
     "install the append-only triggers": INSTALL_LOCK_KEY,
     "append to the Merkle log": LOG_LOCK_KEY,
     "write the read models": VIEWS_LOCK_KEY,
+    "run the one sealing loop": SEALER_LOCK_KEY,
 }

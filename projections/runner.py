@@ -26,6 +26,7 @@ from eventsourcing.utils import TopicError
 from ledger.errors import StoreInconsistent
 from projections import schema
 from projections.db import UNIQUE_VIOLATIONS, Cursor, ViewDB
+from projections.eventlog import EventLog
 from projections.schema import COUNTIES, PROJECTIONS, TRACKING, ProjectionSpec
 from projections.translate import Lookups, Translator
 from projections.writer import write_flags, write_milestones, write_money
@@ -43,7 +44,7 @@ class ViewsMoved(RuntimeError):
 class Runner:
     """Catches the views up with the event log of one application."""
 
-    def __init__(self, app: Any, db: ViewDB,
+    def __init__(self, app: EventLog, db: ViewDB,
                  after_rows: Callable[[int], None] | None = None) -> None:
         """`after_rows(n)` runs after the n-th batch's rows are written and before its
         positions are committed: a hook for fault drills."""

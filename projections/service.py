@@ -14,9 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from projections import history as H
 from projections import model as M
 from projections import report, rollup, schema, source
 from projections.db import ViewDB
+from projections.eventlog import EventLog
 from projections.follower import POLL_INTERVAL_S, Follower
 from projections.runner import Progress, Runner
 
@@ -44,13 +46,14 @@ class Rebuilt:
 
 
 class Views:
-    """Catch up, wait, rebuild and read the views of `app` (a `FundLedger`)."""
+    """Catch up, wait, rebuild and read the views of an event log (a `FundLedger`, or any
+    `EventLog`)."""
 
-    def __init__(self, app: Any, clock: Callable[[], dt.date] | None = None,
+    def __init__(self, app: EventLog, clock: Callable[[], dt.date] | None = None,
                  after_rows: Callable[[int], None] | None = None) -> None:
         self.app = app
         self.clock: Callable[[], dt.date] = (
-            clock if clock is not None else getattr(app, "today", dt.date.today))
+            clock if clock is not None else app.today)
         self.db = ViewDB(app.recorder)
         self.runner = Runner(app, self.db, after_rows=after_rows)
         self.runner.ensure()
@@ -124,6 +127,14 @@ class Views:
         statement once the county's record and the rules are remembered)."""
         with self.db.read(snapshot=False) as cur:
             return report.balances_only(cur, programme, county, as_of)
+
+    def history(self, query: H.HistoryQuery, cursor: str | None = None,
+                limit: int = H.HISTORY_PAGE_DEFAULT_EVENTS) -> H.HistoryPage:
+        """A page of stored events (`projections.history`): read from the log, not the views,
+        so it needs no catching up."""
+        with self.db.read() as cur:
+            return H.history_page(cur, self.db.events_table, self.app.mapper.to_domain_event,
+                                  query, cursor, limit)
 
     def inconsistencies(self) -> list[source.Inconsistency]:
         """Every stored event the views left out (and flagged its county for), in log order."""

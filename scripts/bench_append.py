@@ -24,6 +24,8 @@ import psycopg
 from eventsourcing.application import Application
 from eventsourcing.domain import Aggregate
 
+from api.config import Settings
+from api.wiring import Wiring
 from ledger.actors import Actor
 from ledger.application import FundLedger
 from ledger.rules import packaged_rules
@@ -61,8 +63,8 @@ class BareApp(Application[uuid.UUID]):
     name = "fundledger"
 
 
-def bare_rate(env: dict[str, str], n: int) -> float:
-    app = BareApp(env)
+def bare_rate(url: str, n: int) -> float:
+    app = BareApp(store_env(url))
     agg = Bare()
     app.save(agg)
     started = time.perf_counter()
@@ -79,8 +81,8 @@ def bare_rate(env: dict[str, str], n: int) -> float:
     return n / seconds
 
 
-def ready_ledger(env: dict[str, str], county: str) -> FundLedger:
-    app = FundLedger(env, clock=lambda: TODAY)
+def ready_ledger(settings: Settings, county: str) -> FundLedger:
+    app = Wiring(settings, clock=lambda: TODAY).ledger()
     app.open_programme(packaged_rules(PROGRAMME), 10**12, PROVINCE, dt.date(2020, 3, 1))
     app.admit_county(PROGRAMME, county, "基准县", 10**11, "bench", PROVINCE, dt.date(2020, 3, 2))
     app.execute({"kind": "appropriation", "programme": PROGRAMME, "county_code": county,
@@ -102,8 +104,8 @@ def disbursement(county: str, i: int) -> dict[str, Any]:
             "attachments": [uuid.uuid4().hex * 2], "business_date": "2020-04-03"}
 
 
-def ledger_rate(env: dict[str, str], n: int, county: str) -> float:
-    app = ready_ledger(env, county)
+def ledger_rate(url: str, n: int, county: str) -> float:
+    app = ready_ledger(Settings(url), county)
     actor = Actor("bench-county", "county", county)
     started = time.perf_counter()
     for i in range(n):
@@ -113,8 +115,8 @@ def ledger_rate(env: dict[str, str], n: int, county: str) -> float:
     return n / seconds
 
 
-def import_rate(env: dict[str, str], n: int, county: str) -> float:
-    app = ready_ledger(env, county)
+def import_rate(url: str, n: int, county: str) -> float:
+    app = ready_ledger(Settings(url), county)
     actor = Actor("bench-county", "county", county)
     items = [(disbursement(county, i), actor) for i in range(n)]
     started = time.perf_counter()
@@ -132,14 +134,14 @@ class Store:
         self.tmp = tempfile.mkdtemp(prefix="fl-bench-")
         self.dbs: list[str] = []
 
-    def env(self) -> dict[str, str]:
+    def url(self) -> str:
         if self.kind == "sqlite":
-            return store_env(f"sqlite:///{self.tmp}/{uuid.uuid4().hex}.db")
+            return f"sqlite:///{self.tmp}/{uuid.uuid4().hex}.db"
         name = f"fl_bench_{uuid.uuid4().hex[:10]}"
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         self.dbs.append(name)
-        return store_env(PG_ADMIN.rsplit("/", 1)[0] + "/" + name)
+        return PG_ADMIN.rsplit("/", 1)[0] + "/" + name
 
     def close(self) -> None:
         with psycopg.connect(PG_ADMIN, autocommit=True) as conn:
@@ -165,15 +167,15 @@ def main() -> None:
             for r in range(args.rounds):
                 # Alternate which runs first, so drift on a shared machine does not favour one.
                 if r % 2:
-                    ledger_r = ledger_rate(store.env(), args.events, "441423")
-                    b = bare_rate(store.env(), args.events)
+                    ledger_r = ledger_rate(store.url(), args.events, "441423")
+                    b = bare_rate(store.url(), args.events)
                 else:
-                    b = bare_rate(store.env(), args.events)
-                    ledger_r = ledger_rate(store.env(), args.events, "441423")
+                    b = bare_rate(store.url(), args.events)
+                    ledger_r = ledger_rate(store.url(), args.events, "441423")
                 ledger.append(ledger_r)
                 bare.append(b)
                 ratios.append(ledger_r / b)
-                imported.append(import_rate(store.env(), args.import_entries, "441423"))
+                imported.append(import_rate(store.url(), args.import_entries, "441423"))
                 print(f"  round {r + 1} {kind}: ledger {ledger_r:,.0f}/s, bare {b:,.0f}/s, "
                       f"import {imported[-1]:,.0f}/s", flush=True)
         finally:

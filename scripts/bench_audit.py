@@ -38,15 +38,15 @@ import orjson
 import psycopg
 import rfc8785
 
+from api.config import Settings
+from api.wiring import Wiring
 from audit import log, merkle
-from audit.db import LogDB
 from audit.keyfile import create_key_file, load_key_file, log_vkey
 from audit.sealer import seal
 from audit.signing import sign_latest
 from ledger.actors import Actor
 from ledger.application import FundLedger
 from ledger.rules import packaged_rules
-from ledger.stores import store_env
 
 PG_ADMIN = os.environ.get("FUNDLEDGER_BENCH_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 PG_DB = "fundledger_bench_audit_1m"
@@ -115,10 +115,10 @@ def _open_app(url: str) -> FundLedger:
     # fail in the library's table set-up ("tuple concurrently updated"): retry.
     for attempt in range(5):
         try:
-            return FundLedger(store_env(url), clock=lambda: TODAY)
+            return Wiring(Settings(url), clock=lambda: TODAY).ledger()
         except Exception:
             time.sleep(0.2 * (attempt + 1))
-    return FundLedger(store_env(url), clock=lambda: TODAY)
+    return Wiring(Settings(url), clock=lambda: TODAY).ledger()
 
 
 def _import_county(args: tuple[str, str, int]) -> int:
@@ -136,7 +136,7 @@ def _import_county(args: tuple[str, str, int]) -> int:
 def count_events(url: str) -> int:
     if url.startswith("sqlite") and not Path(url.removeprefix("sqlite:///")).exists():
         return 0
-    with LogDB(url) as db, db.snapshot() as cur:
+    with Wiring(Settings(url)).log() as db, db.snapshot() as cur:
         if not db.has_events(cur):
             return 0
         return int(cur.scalar(f"SELECT COUNT(*) FROM {db.events_table}"))
@@ -153,7 +153,7 @@ def generate(url: str, events: int) -> None:
     started = time.perf_counter()
     n = -(-events // EVENTS_PER_COUNTY)
     codes = county_codes(n)
-    app = FundLedger(store_env(url), clock=lambda: TODAY)
+    app = Wiring(Settings(url), clock=lambda: TODAY).ledger()
     app.open_programme(packaged_rules(PROGRAMME), ALLOCATION_FEN * n, PROVINCE,
                        dt.date(2020, 3, 1))
     for code in codes:
@@ -172,7 +172,7 @@ def generate(url: str, events: int) -> None:
 def sealed_and_signed(url: str) -> str:
     """Seal and sign (new events only); return the log's vkey."""
     name, key = load_key_file(KEY)
-    with LogDB(url) as db:
+    with Wiring(Settings(url)).log() as db:
         started = time.perf_counter()
         n = seal(db)
         if n:
@@ -206,7 +206,7 @@ def bench_offline(url: str, vkey: str) -> dict[str, Any]:
     bundle = WORK / "bundle"
     manifest = bundle / "manifest.json"
     size = None
-    with LogDB(url) as db, db.snapshot() as cur:
+    with Wiring(Settings(url)).log() as db, db.snapshot() as cur:
         latest = log.latest_checkpoint(cur)
         size = latest.size if latest else None
     if not manifest.exists() or json.loads(manifest.read_text())["checkpoint_size"] != size:
@@ -270,7 +270,7 @@ def bench_proofs(url: str) -> dict[str, float]:
     rng = random.Random(7)
     out: dict[str, list[float]] = {k: [] for k in ("incl_gen", "incl_ver", "cons_gen",
                                                    "cons_ver")}
-    with LogDB(url) as db, db.snapshot() as cur:
+    with Wiring(Settings(url)).log() as db, db.snapshot() as cur:
         latest = log.latest_checkpoint(cur)
         assert latest is not None
         n, root = latest.size, latest.root
@@ -329,7 +329,7 @@ def bench_lag(seconds: float) -> dict[str, Any]:
     try:
         time.sleep(2)  # the sealer catches up with nothing new
         watcher.start()
-        app = FundLedger(store_env(url), clock=lambda: TODAY)
+        app = Wiring(Settings(url), clock=lambda: TODAY).ledger()
         code = county_codes(1)[0]
         actor = Actor(f"bench-{code}", "county", code)
         started, k = time.perf_counter(), 0

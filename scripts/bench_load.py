@@ -13,22 +13,25 @@ the whole stream by the library for reference.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import time
+from dataclasses import replace
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 from bench_append import COUNTY, PROGRAMME, Store, disbursement, ready_ledger
 from eventsourcing.application import project_aggregate
 
+from api.config import Settings
+from api.snapshotkey import create_snapshot_key
+from api.wiring import Wiring
 from ledger.application import FundLedger
 from ledger.county import county_stream_id
-from ledger.snapshots import SNAPSHOT_KEY_SETTING
 
 
-def build(env: dict[str, str], events: int) -> None:
-    app = ready_ledger(env, "441423")
+def build(settings: Settings, events: int) -> None:
+    app = ready_ledger(settings, "441423")
     items = [(disbursement("441423", i), COUNTY) for i in range(events)]
     for start in range(0, events, 5000):
         app.import_entries(items[start:start + 5000])
@@ -65,10 +68,12 @@ def main() -> None:
     for kind in ("sqlite", "postgres"):
         store = Store(kind)
         try:
-            plain = store.env()
-            keyed = {**plain, SNAPSHOT_KEY_SETTING: os.urandom(32).hex()}
+            plain = Settings(store.url())
+            key_file = f"{store.tmp}/snapshot-{len(store.dbs)}.key"
+            create_snapshot_key(Path(key_file))
+            keyed = replace(plain, snapshot_key_file=key_file)
             build(keyed, args.events)
-            with_key, no_key = FundLedger(keyed), FundLedger(plain)
+            with_key, no_key = Wiring(keyed).ledger(), Wiring(plain).ledger()
             fewer = max(3, args.repeat // 2)
             print(f"{kind:<10} {timed(partial(load, with_key, stream), args.repeat):>13.1f} "
                   f"{timed(partial(load, no_key, stream), fewer):>16.1f} "

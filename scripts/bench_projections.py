@@ -28,10 +28,11 @@ from typing import Any
 import psycopg
 
 from api import demo
+from api.config import Settings
+from api.wiring import Wiring
 from ledger.actors import Actor
 from ledger.application import FundLedger
 from ledger.rules import packaged_rules
-from ledger.stores import store_env
 from projections.model import AsOf
 from projections.service import Views
 
@@ -72,7 +73,7 @@ def event_count(app: FundLedger) -> int:
 
 def import_counties(url: str, chunk: list[tuple[str, str, int]]) -> int:
     """A worker: import each county's whole demo history unless it is already complete."""
-    app, done = FundLedger(store_env(url)), 0
+    app, done = Wiring(Settings(url)).ledger(), 0
     for code, name, allocation in chunk:
         plan = demo.CountyPlan(code, name, allocation, random.Random(f"bench-{code}"))
         items = demo.county_history(plan)
@@ -86,7 +87,7 @@ def import_counties(url: str, chunk: list[tuple[str, str, int]]) -> int:
 
 
 def generate(url: str, target: int) -> None:
-    app = FundLedger(store_env(url))
+    app = Wiring(Settings(url)).ledger()
     if event_count(app) >= target:
         return
     every = counties()
@@ -138,7 +139,7 @@ def timed(fn: Any, n: int) -> tuple[float, float, float]:
 
 def write_load(url: str, seconds: float, rate: int, out: Any) -> None:
     """The load: one disbursement per transaction, paced at `rate` per second."""
-    app = FundLedger(store_env(url))
+    app = Wiring(Settings(url)).ledger()
     county, run = Actor("bench-load", "county", LOAD_COUNTY), f"{time.time_ns():x}"
     written, started = [], time.monotonic()
     for i in range(int(seconds * rate)):
@@ -194,8 +195,8 @@ def main() -> None:
     ensure_database()
     url = bench_url()
     generate(url, args.events)
-    app = FundLedger(store_env(url))
-    views = Views(app)
+    wiring = Wiring(Settings(url))
+    app, views = wiring.ledger(), wiring.views()
     print(f"rebuilding the views over {event_count(app)} events ...", file=sys.stderr)
     rebuilt = views.rebuild()
     county = counties()[0][0]

@@ -39,9 +39,10 @@ from uuid import UUID
 
 import psycopg
 
+from api.config import Settings
+from api.wiring import Wiring
 from audit import witness
 from audit.chains import decode_row
-from audit.db import LogDB
 from audit.keyfile import create_key_file, log_vkey
 from audit.merkle import MemoryTree, leaf_hash
 from audit.sealer import seal
@@ -165,7 +166,7 @@ def drop_log(t: Target) -> None:
 def reseal(t: Target) -> None:
     """Rebuild leaves and nodes from the (tampered) events with the log's own sealer."""
     drop_log(t)
-    with LogDB(t.url) as db:
+    with Wiring(Settings(t.url)).log() as db:
         seal(db)
 
 
@@ -269,7 +270,7 @@ def forked_by_operator(t: Target) -> None:
     with raw(t) as conn:
         conn.execute("DELETE FROM fundledger_log_cosignatures")
         conn.execute("DELETE FROM fundledger_log_checkpoints")
-    with LogDB(t.url) as db:
+    with Wiring(Settings(t.url)).log() as db:
         sign_latest(db, t.key_name, t.key)
 
 
@@ -294,7 +295,7 @@ def _append_forged(t: Target, change: Callable[[dict[str, Any]], dict[str, Any]]
                      f"topic, state) VALUES ({mark}, {mark}, {mark}, {mark}, {mark})",
                      (top + 1, head.originator_id, forged.originator_version, template.topic,
                       json.dumps(state, ensure_ascii=False).encode()))
-    with LogDB(t.url) as db:
+    with Wiring(Settings(t.url)).log() as db:
         seal(db)
         sign_latest(db, t.key_name, t.key)
         if (t.workdir / "witness").exists():  # where one was set up (the drill, the log test)
@@ -321,16 +322,17 @@ def plant_snapshot(t: Target) -> str:
     from eventsourcing.application import project_aggregate
     from eventsourcing.domain import Snapshot
 
+    from api.snapshotkey import create_snapshot_key
     from ledger.actors import Actor
-    from ledger.application import FundLedger
     from ledger.errors import LedgerError
-    from ledger.snapshots import SNAPSHOT_KEY_SETTING, canonical_state
-    from ledger.stores import store_env
+    from ledger.snapshots import canonical_state
 
     template = money_row(t)  # a disbursement: its county, project and date
     template_state = json.loads(template.state)
-    env = {**store_env(t.url), SNAPSHOT_KEY_SETTING: os.urandom(32).hex()}
-    app = FundLedger(env, clock=lambda: dt.date(2022, 6, 30))
+    key_file = t.workdir / f"snapshot-{time.time_ns()}.key"  # the application's own key
+    create_snapshot_key(key_file)
+    app = Wiring(Settings(t.url, snapshot_key_file=str(key_file)),
+                 clock=lambda: dt.date(2022, 6, 30)).ledger()
     try:
         agg: Any = project_aggregate(None, app.events.get(UUID(str(template.originator_id))))
         snap = Snapshot.take(agg)
@@ -379,7 +381,7 @@ def resign_other_key(t: Target) -> None:
                       "fundledger_log_keys"):
             conn.execute(f"DELETE FROM {table}")
     other = create_key_file(t.workdir / f"attacker-{time.time_ns()}.key", t.key_name)
-    with LogDB(t.url) as db:
+    with Wiring(Settings(t.url)).log() as db:
         sign_latest(db, t.key_name, other)
 
 
@@ -509,12 +511,10 @@ def _small_ledger(url: str) -> None:
     """One county: an appropriation, a project, 12 disbursements, a reversal."""
 
     from ledger.actors import Actor
-    from ledger.application import FundLedger
     from ledger.rules import packaged_rules
-    from ledger.stores import store_env
 
     province, county = Actor("p1", "province", "440000"), Actor("c1", "county", "441423")
-    app = FundLedger(store_env(url), clock=lambda: dt.date(2022, 6, 30))
+    app = Wiring(Settings(url), clock=lambda: dt.date(2022, 6, 30)).ledger()
     base = {"programme": "gd-2020-ecrural", "county_code": "441423"}
     app.open_programme(packaged_rules("gd-2020-ecrural"), 100_000_000_00, province,
                        dt.date(2020, 3, 1))
@@ -548,7 +548,7 @@ def build(url: str, workdir: Path, small: bool) -> Pristine:
             raise SystemExit(f"demo failed: {done.stderr}")
     key_path = workdir / "log.key"
     key = create_key_file(key_path, ORIGIN)
-    with LogDB(url) as db:
+    with Wiring(Settings(url)).log() as db:
         seal(db)
         sign_latest(db, ORIGIN, key)
     vkey = log_vkey(ORIGIN, key)

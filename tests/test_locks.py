@@ -11,11 +11,12 @@ from projections import db as views_db
 
 def test_each_purpose_has_its_own_key() -> None:
     keys = list(ADVISORY_LOCKS.values())
-    assert len(set(keys)) == len(keys) == 3
+    assert len(set(keys)) == len(keys) == 4
 
 
 def test_every_store_module_takes_the_declared_key() -> None:
-    used = {log_db.LOG_LOCK_KEY, views_db.VIEWS_LOCK_KEY, pgstore.INSTALL_LOCK_KEY}
+    used = {log_db.LOG_LOCK_KEY, log_db.SEALER_LOCK_KEY, views_db.VIEWS_LOCK_KEY,
+            pgstore.INSTALL_LOCK_KEY}
     assert used == set(ADVISORY_LOCKS.values())
 
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import signal
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -20,12 +19,11 @@ import psycopg
 
 from api import render
 from api.cli.kit import DEFAULT_PROGRAMME, EXIT_RULE, EXIT_USAGE, STORE_INT, Ctx, fail
+from api.config import ENV_LOG_KEY
 from audit.db import LogDB
 from audit.errors import AuditError
+from audit.sealer import SIGN_EVERY_S
 from ledger.errors import LedgerError, StoreInconsistent
-
-ENV_LOG_KEY = "LEDGER_LOG_KEY"
-CHECKPOINT_EVERY_S = 10.0
 
 
 @contextmanager
@@ -34,8 +32,7 @@ def audit_errors(ctx: Ctx) -> Iterator[LogDB]:
     from audit.note import NoteError
 
     try:
-        with LogDB(ctx.db) as db:
-            yield db
+        yield ctx.log()
     except AuditError as e:
         _fail(ctx, EXIT_RULE, "refused", str(e))
     except LedgerError as e:  # only the store URL can raise one here
@@ -64,45 +61,39 @@ def _key(path: str | None) -> Any:
 
 
 @click.command()
-@click.option("--key", "key_file", envvar=ENV_LOG_KEY, type=click.Path(dir_okay=False),
+@click.option("--key", "key_file", type=click.Path(dir_okay=False),
               help=f"the log's key file: sign a checkpoint after sealing (or {ENV_LOG_KEY})")
 @click.option("--follow", is_flag=True, help="keep sealing new events until interrupted")
 @click.option("--interval", type=float, default=0.1, show_default=True,
               help="--follow: seconds between polls when nothing is new")
-@click.option("--checkpoint-every", type=float, default=CHECKPOINT_EVERY_S, show_default=True,
+@click.option("--checkpoint-every", type=float, default=SIGN_EVERY_S, show_default=True,
               help="--follow: at most one checkpoint per this many seconds")
 @click.pass_obj
 def seal(ctx: Ctx, key_file: str | None, follow: bool, interval: float,
          checkpoint_every: float) -> None:
-    """Append every new event to the Merkle log, in order, once; sign a checkpoint. 封存"""
-    from audit.sealer import follow as follow_log
-    from audit.sealer import seal as seal_log
+    """Append every new event to the Merkle log, in order, once; sign a checkpoint. 封存
+
+    With --follow: keep sealing (and signing) until interrupted; one such process per store.
+    """
+    from audit import sealer
     from audit.signing import sign_latest
 
     with audit_errors(ctx) as db:
-        key = _key(key_file)
+        key = _key(key_file or ctx.settings.log_key_file)
         if not follow:
-            sealed = seal_log(db)
+            sealed = sealer.seal(db)
             cp = sign_latest(db, *key)[0] if key else None
             _report_seal(ctx, sealed, cp)
             return
-        stop = {"now": False}
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(sig, lambda *_: stop.update(now=True))
-        state = {"signed_at": 0.0, "unsigned": 0}
 
         def on_round(sealed: int) -> None:
-            state["unsigned"] += sealed
-            now = time.monotonic()
-            if key and state["unsigned"] and now - state["signed_at"] >= checkpoint_every:
-                sign_latest(db, *key)
-                state["signed_at"], state["unsigned"] = now, 0
             if sealed and not ctx.as_json:
                 click.echo(f"sealed {sealed}", err=True)
 
-        follow_log(db, on_round, lambda: stop["now"], interval)
-        if key and state["unsigned"]:
-            sign_latest(db, *key)
+        loop = sealer.Loop(key, checkpoint_every, interval)
+        sealer.follow(db, sealer.until_signalled(), loop, on_round)
+    if ctx.as_json:
+        render.emit_json({"sealed": loop.sealed})
 
 
 def _report_seal(ctx: Ctx, sealed: int, cp: Any) -> None:
@@ -310,25 +301,14 @@ def receipt(ctx: Ctx, entry: str | None, programme: str, county: str | None, lea
 @click.pass_obj
 def proof(ctx: Ctx, leaf: int | None, old_size: int | None, size: int | None) -> None:
     """An inclusion (--leaf) or consistency (--from) proof, RFC 9162 2.1.3 / 2.1.4. 证明"""
-    from audit import log, merkle
-    from audit.formats import b64_list
+    from audit import proofs
 
     if (leaf is None) == (old_size is None):
         raise click.UsageError("--leaf N 与 --from SIZE 须且只须给出其一 / give exactly one of "
                                "--leaf N and --from SIZE")
-    with audit_errors(ctx) as db, db.snapshot() as cur:
-        latest = log.latest_checkpoint(cur) if db.has_log(cur) else None
-        n = size if size is not None else (latest.size if latest else 0)
-        started = time.perf_counter()
-        if leaf is not None:
-            path = log.with_nodes(cur, lambda r: merkle.inclusion_proof(r, leaf, n))
-            doc: dict[str, Any] = {"kind": "inclusion", "leaf_index": leaf, "tree_size": n}
-        else:
-            assert old_size is not None
-            path = log.with_nodes(cur, lambda r: merkle.consistency_proof(r, old_size, n))
-            doc = {"kind": "consistency", "from_size": old_size, "tree_size": n}
-        doc["proof"] = b64_list(path)
-        doc["ms"] = round((time.perf_counter() - started) * 1000, 3)
+    with audit_errors(ctx) as db:
+        doc = (proofs.inclusion_proof(db, leaf, size) if leaf is not None
+               else proofs.consistency_proof(db, old_size or 0, size))
     render.emit_json(doc)
 
 
@@ -368,7 +348,6 @@ def export(ctx: Ctx, out: str, programme: str | None, county: str | None,
     """Write an audit bundle that `fundledger-verify` checks offline. 导出审计包"""
     from audit.bundle import Scope
     from audit.bundle import export as write_bundle
-    from projections.service import Views
 
     try:
         day = dt.date.fromisoformat(until) if until else None
@@ -377,13 +356,10 @@ def export(ctx: Ctx, out: str, programme: str | None, county: str | None,
                                  param_hint="--until") from None
     started = time.perf_counter()
     with audit_errors(ctx) as db:
-        views = Views(ctx.open())  # statements.json: the statements as the ledger reports them
-        try:
-            statements = _ledger_statements(views)
-            manifest = write_bundle(db, Path(out), Scope(programme, county, day),
-                                    ledger_statements=statements)
-        finally:
-            views.close()
+        # statements.json: the statements as the ledger reports them
+        statements = _ledger_statements(ctx.views())
+        manifest = write_bundle(db, Path(out), Scope(programme, county, day),
+                                ledger_statements=statements)
     seconds = time.perf_counter() - started
     if ctx.as_json:
         render.emit_json({**manifest, "seconds": round(seconds, 3)})

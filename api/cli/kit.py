@@ -23,12 +23,15 @@ import psycopg
 from eventsourcing.persistence import PersistenceError
 
 from api import render
-from api.config import ENV_ACTOR_ID, ENV_ROLE, ENV_SCOPE, snapshot_key_file
+from api.config import ENV_ACTOR_ID, ENV_ROLE, ENV_SCOPE, Settings
+from api.snapshotkey import SnapshotKeyError
+from api.wiring import Wiring
+from audit.db import LogDB
 from ledger.actors import Actor
 from ledger.application import FundLedger
 from ledger.errors import InputMalformed, LedgerError, StoreUnavailable
-from ledger.snapshots import SNAPSHOT_KEY_SETTING
 from ledger.stores import store_env
+from projections.service import Views
 
 EXIT_OK, EXIT_RULE, EXIT_USAGE = 0, 1, 2
 # Integer options that reach the store: within what SQLite and PostgreSQL store (a 25-digit
@@ -55,34 +58,44 @@ _STORE_CAUSES = (
 
 
 class Ctx:
-    """The global options: the store URL and the output form."""
+    """The global options (the store URL, the output form) and the process's stores, opened
+    through the composition root (`api.wiring`) and closed when the command ends."""
 
-    def __init__(self, db: str, as_json: bool) -> None:
-        self.db, self.as_json = db, as_json
+    def __init__(self, db: str, as_json: bool, settings: Settings | None = None) -> None:
+        self.settings = (settings or Settings.from_env()).with_db(db)
+        self.db, self.as_json = self.settings.db_url, as_json
+        self._wiring: Wiring | None = None
+
+    @property
+    def wiring(self) -> Wiring:
+        if self._wiring is None:
+            self._wiring = Wiring(self.settings)
+            click_ctx = click.get_current_context(silent=True)
+            if click_ctx is not None:  # closed when the command ends, not by the collector
+                click_ctx.call_on_close(self._wiring.close)
+        return self._wiring
 
     def open(self, must_exist: bool = True) -> FundLedger:
         """The ledger on the chosen store; a named SQLite file must exist unless told not."""
-        env = store_env(self.db)
-        path = env.get("SQLITE_DBNAME")
+        path = store_env(self.db).get("SQLITE_DBNAME")
         if must_exist and path and not Path(path).exists():
             fail(EXIT_USAGE, f"账本文件不存在 / no ledger at {path}: run `fundledger init` or "
                              "`fundledger demo` first, or give --db")
-        key_file = snapshot_key_file()
-        if key_file is not None:
-            from api.cli.snapkey import SnapshotKeyError, load_snapshot_key
-
-            try:
-                env[SNAPSHOT_KEY_SETTING] = load_snapshot_key(Path(key_file)).hex()
-            except SnapshotKeyError as e:
-                fail(EXIT_USAGE, str(e))
         try:
-            app = FundLedger(env)
+            return self.wiring.ledger()
+        except SnapshotKeyError as e:
+            fail(EXIT_USAGE, str(e))
         except STORE_ERRORS as e:
             raise store_unavailable(e) from None
-        click_ctx = click.get_current_context(silent=True)
-        if click_ctx is not None:  # closed when the command ends, not by the garbage collector
-            click_ctx.call_on_close(app.close)
-        return app
+
+    def views(self) -> Views:
+        """The read models of the ledger (which must exist)."""
+        self.open()
+        return self.wiring.views()
+
+    def log(self) -> LogDB:
+        """The store's audit log (it says itself when the store is missing)."""
+        return self.wiring.log()
 
 
 def fail(code: int, message: str) -> NoReturn:

@@ -25,42 +25,21 @@ from api.cli.kit import (
 )
 from audit.chains import iter_rows, verify_chains
 from audit.errors import AuditError
-from ledger.chain import format_timestamp
-from ledger.county import county_stream_id
 from ledger.errors import LedgerError
-from ledger.events import event_data
-from ledger.programme import programme_stream_id
+from ledger.money import format_yuan
 from ledger.stores import store_env
+from projections import history as H
 
-HASH_SHOWN_CHARS = 16
-
-
-def _event_row(event: Any) -> dict[str, Any]:
-    data = event_data(event)
-    amount = next((data[k] for k in ("amount_fen", "budget_fen", "new_budget_fen",
-                                      "allocation_fen", "limit_fen") if k in data), None)
-    return {
-        "version": event.originator_version, "type": type(event).__name__,
-        "business_date": data.get("business_date"),
-        "actor": f"{data.get('actor_id')} ({data.get('actor_role')})",
-        "imported_by": (f"{data['imported_by_id']} ({data.get('imported_by_role')})"
-                        if "imported_by_id" in data else None),
-        "timestamp": format_timestamp(event.timestamp), "entry_id": data.get("entry_id", ""),
-        "project_code": data.get("project_code", ""),
-        "amount_fen": amount, "event_hash": event.event_hash, "prev_hash": event.prev_hash,
-        "data": data,
-    }
+HASH_SHOWN_CHARS = 12
+TIMESTAMP_SHOWN_CHARS = 19  # to the second in the table; --json keeps the microseconds
 
 
-def _selected(row: dict[str, Any], project: str | None, entry: str | None,
-              entry_projects: dict[str, str]) -> bool:
-    data = row["data"]
-    target = data.get("target_entry_id")
-    if entry is not None:
-        return entry in (data.get("entry_id"), target)
-    if project is not None:
-        return project in (data.get("project_code"), entry_projects.get(target or ""))
-    return True
+def _day(value: str | None, option: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        raise click.BadParameter("应为 YYYY-MM-DD 日期 / expected YYYY-MM-DD",
+                                 param_hint=option) from None
 
 
 @click.command()
@@ -68,41 +47,77 @@ def _selected(row: dict[str, Any], project: str | None, entry: str | None,
 @click.option("--county", help="a county code: its whole fund ledger")
 @click.option("--project", help="only this project's events (with --county)")
 @click.option("--entry", help="only this entry and its reversals (with --county)")
+@click.option("--actor", help="only what this person did (acted or imported), in every county "
+                              "of the programme unless --county is given")
+@click.option("--since", help="only events of this business date or later (YYYY-MM-DD)")
+@click.option("--until", help="only events of this business date or earlier (YYYY-MM-DD)")
+@click.option("--limit", type=click.IntRange(1, H.HISTORY_PAGE_MAX_EVENTS),
+              default=H.HISTORY_PAGE_DEFAULT_EVENTS, show_default=True,
+              help="events per page")
+@click.option("--cursor", help="the next page: the cursor the previous page printed")
 @click.pass_obj
 def history(ctx: Ctx, programme: str, county: str | None, project: str | None,
-            entry: str | None) -> None:
-    """Every event of a county, a project or an entry: actor, dates, hash, prev_hash. 历史"""
+            entry: str | None, actor: str | None, since: str | None, until: str | None,
+            limit: int, cursor: str | None) -> None:
+    """Every event of a county, a project, an entry or a person: actor, dates, hash,
+    prev_hash, in log order, a page at a time. 历史"""
     if (project or entry) and not county:
         raise click.UsageError("--project 与 --entry 须与 --county 同用 / --project and --entry "
                                "need --county")
+    query = H.HistoryQuery(programme, county, project, entry, actor,
+                           _day(since, "--since"), _day(until, "--until"))
     with errors_mapped(ctx):
-        app = ctx.open()
-        if county:
-            fund = app.county(programme, county)
-            stream = county_stream_id(programme, county)
-            entry_projects = {k: v["p"] for k, v in fund.entries.items()}
-        else:
-            app.programme(programme)
-            stream, entry_projects = programme_stream_id(programme), {}
-        rows = [r for r in map(_event_row, app.events.get(stream))
-                if _selected(r, project, entry, entry_projects)]
+        page = ctx.views().history(query, cursor, limit)
     if ctx.as_json:
-        render.emit_json({"stream_id": str(stream), "events": rows})
+        render.emit_json({"stream_id": page.stream_ids[0] if len(page.stream_ids) == 1 else None,
+                          "stream_ids": list(page.stream_ids),
+                          "events": [e.to_dict() for e in page.events],
+                          "next_cursor": page.next_cursor})
         return
-    what = f"县 {county}" if county else f"项目 {programme}"
-    what += f" 项目 {project}" if project else ""
-    what += f" 条目 {entry}" if entry else ""
-    render.table(
-        f"{what} 历史 / history ({len(rows)} events, stream {stream})",
-        ["版本 v", "类型 type", "业务日期 date", "操作人 actor", "时间戳 timestamp (UTC)",
-         "条目 entry", "项目 project", "金额 yuan", "hash", "prev_hash"],
-        [[r["version"], r["type"], r["business_date"],
-          r["actor"] + (f" 导入人 imported by {r['imported_by']}" if r["imported_by"] else ""),
-          r["timestamp"],
-          r["entry_id"], r["project_code"],
-          render.yuan(r["amount_fen"]) if isinstance(r["amount_fen"], int) else "",
-          r["event_hash"][:HASH_SHOWN_CHARS], r["prev_hash"][:HASH_SHOWN_CHARS]] for r in rows],
-    )
+    _print_history(query, page)
+
+
+def _what(q: H.HistoryQuery) -> str:
+    parts = [f"县 county {q.county}" if q.county else f"项目 programme {q.programme}"]
+    parts += [f"项目 project {q.project}"] if q.project else []
+    parts += [f"条目 entry {q.entry}"] if q.entry else []
+    parts += [f"操作人 actor {q.actor}"] if q.actor else []
+    if q.since or q.until:
+        parts.append(f"业务日期 dates {q.since or '…'}..{q.until or '…'}")
+    return " ".join(parts)
+
+
+def _entry_cell(e: H.HistoryEvent) -> str:
+    if e.target_entry_id is None:
+        return e.entry_id
+    reason = f": {e.reason}" if e.reason else ""
+    return f"{e.entry_id} 冲销 reverses {e.target_entry_id}{reason}"
+
+
+def _actor_cell(e: H.HistoryEvent) -> str:
+    who = f"{e.actor_id} ({e.actor_role})"
+    if e.imported_by_id is not None:
+        who += f" 导入人 imported by {e.imported_by_id} ({e.imported_by_role})"
+    return who
+
+
+def _print_history(query: H.HistoryQuery, page: H.HistoryPage) -> None:
+    many = len(page.stream_ids) > 1  # then each row says its county
+    streams = f"{len(page.stream_ids)} streams" if many else page.stream_ids[0]
+    columns = ["位置 pos/v", *(["县 county"] if many else []), "类型 type",
+               "业务日期 date", "操作人 actor", "时间戳 timestamp (UTC)", "条目 entry",
+               "项目 project", "金额 yuan", "hash", "prev_hash"]
+    rows = [[f"{e.position}/v{e.version}", *([e.county_code] if many else []),
+             f"{render.KIND_ZH.get(e.kind, '')} {e.type}".strip(), e.business_date or "",
+             _actor_cell(e), e.timestamp[:TIMESTAMP_SHOWN_CHARS].replace("T", " "),
+             _entry_cell(e), e.project_code,
+             "" if e.signed_amount_fen is None else format_yuan(e.signed_amount_fen, grouped=True),
+             e.event_hash[:HASH_SHOWN_CHARS], e.prev_hash[:HASH_SHOWN_CHARS]]
+            for e in page.events]
+    render.table(f"{_what(query)} 历史 / history ({len(page.events)} events, {streams})",
+                 columns, rows)
+    if page.next_cursor is not None:
+        click.echo(f"下一页 / next page: --cursor {page.next_cursor}")
 
 
 @click.command()
@@ -131,9 +146,8 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
     Exit 0 when intact, 1 naming the first broken place, 2 on usage or I/O error.
     """
     from audit.cpcheck import read_held
-    from audit.db import LogDB
     from audit.note import parse_vkey
-    from audit.verify import verify_store
+    from audit.verify import StoreReport, verify_store
 
     started = time.perf_counter()
     held_text = filein.read_held_file(since_file) if since_file else None
@@ -141,20 +155,16 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
         trusted = [parse_vkey(k.strip()) for k in keys]
         trusted_witnesses = _witness_keys(witnesses, quorum)
         held = read_held(held_text) if held_text is not None else None
-        with LogDB(ctx.db) as db:
-            report, log = verify_store(db, trusted, trusted_witnesses, held, quorum=quorum)
+        report, log = verify_store(ctx.log(), trusted, trusted_witnesses, held, quorum=quorum)
         if reconcile:
             for finding in _reconcile(ctx):
                 log.findings.add(finding)
     except (AuditError, LedgerError, ValueError, OSError, *STORE_ERRORS) as e:
         fail(EXIT_USAGE, f"无法读取账本 / cannot read the ledger: {one_line(e)}")
     seconds = time.perf_counter() - started
-    intact = report.intact and not log.findings
-    doc = {"intact": intact, "events": report.events, "streams": report.streams,
-           "seconds": round(seconds, 3),
-           "findings": [{"kind": "chain", **f.__dict__, "description": f.describe()}
-                        for f in report.findings] + [f.to_dict() for f in log.findings.items],
-           "log": _log_doc(log)}
+    result = StoreReport(report, log)
+    intact = result.intact
+    doc = {**result.to_dict(), "seconds": round(seconds, 3)}
     if reconcile:
         doc["reconciled"] = "reconciliation" not in log.findings.checks
     if ctx.as_json:
@@ -167,17 +177,7 @@ def verify(ctx: Ctx, since_file: str | None, keys: tuple[str, ...],
             click.echo("  reconciled / 对账一致: the read models' balances, compliance and "
                        "execution equal those recomputed from the events")
     else:
-        first = report.findings[0].describe() if report.findings else \
-            log.findings.items[0].describe()
-        if log.findings.checks == {"reconciliation"} and report.intact:
-            click.echo(f"对账不一致 / NOT RECONCILED ({log.findings.count} differences; the "
-                       f"events and the log are intact): first at {first}", err=True)
-        else:
-            render.echo(f"已被篡改 / BROKEN: first at {first}", err=True)
-        rest = [f.describe() for f in report.findings] + \
-            [f.describe() for f in log.findings.items]
-        for line in rest[1:10]:
-            render.echo(f"  also: {line}", err=True)
+        _print_broken(result)
     sys.exit(EXIT_OK if intact else EXIT_RULE)
 
 
@@ -194,22 +194,20 @@ def _witness_keys(witnesses: tuple[str, ...], quorum: int | None) -> list[Any]:
 
 def _reconcile(ctx: Ctx) -> list[Any]:
     from audit.reconcile import reconcile
-    from projections.service import Views
 
-    app = ctx.open()
-    views = Views(app)
-    try:
-        return reconcile(app, views)
-    finally:
-        views.close()
-        app.close()
+    views = ctx.views()
+    return reconcile(views.app, views)
 
 
-def _log_doc(log: Any) -> dict[str, Any]:
-    return {"sealed": log.sealed, "leaves": log.leaves, "unsealed": log.unsealed,
-            "origin": log.origin, "keys": log.keys, "keys_trusted": log.keys_trusted,
-            "checkpoints": log.checkpoints, "latest": log.latest, "held": log.held,
-            "notes": log.notes, "checks_failed": sorted(log.findings.checks)}
+def _print_broken(result: Any) -> None:
+    log, lines = result.log, result.descriptions()
+    if log.findings.checks == {"reconciliation"} and result.chain.intact:
+        click.echo(f"对账不一致 / NOT RECONCILED ({log.findings.count} differences; the "
+                   f"events and the log are intact): first at {lines[0]}", err=True)
+    else:
+        render.echo(f"已被篡改 / BROKEN: first at {lines[0]}", err=True)
+    for line in lines[1:10]:
+        render.echo(f"  also: {line}", err=True)
 
 
 def _print_log(log: Any) -> None:

@@ -63,7 +63,7 @@ def _as_of(day: str | None, position: int | None) -> AsOf:
 
 
 def _views(ctx: Ctx) -> Views:
-    views = Views(ctx.open())
+    views = ctx.views()
     views.catch_up(progress=_progress())
     return views
 
@@ -246,7 +246,7 @@ def projections() -> None:
 def projections_status(ctx: Ctx) -> None:
     """Each projection's position in the log and its lag behind the head."""
     with errors_mapped(ctx):
-        states = Views(ctx.open()).status()
+        states = ctx.views().status()
     if ctx.as_json:
         render.emit_json([s.__dict__ for s in states])
         return
@@ -261,7 +261,7 @@ def projections_status(ctx: Ctx) -> None:
 def projections_rebuild(ctx: Ctx) -> None:
     """Drop every view and replay the whole event log into it. 重建"""
     with errors_mapped(ctx):
-        views = Views(ctx.open())
+        views = ctx.views()
         done = views.rebuild(progress=_progress())
         flags = views.inconsistencies()
     if ctx.as_json:
@@ -279,7 +279,7 @@ def projections_rebuild(ctx: Ctx) -> None:
 def projections_follow(ctx: Ctx, poll_interval: float) -> None:
     """Keep the views current until interrupted (PostgreSQL: LISTEN, with polling)."""
     with errors_mapped(ctx):
-        follower = Views(ctx.open()).follow(poll_interval_s=poll_interval)
+        follower = ctx.views().follow(poll_interval_s=poll_interval)
     click.echo("following the log; Ctrl-C to stop", err=True)
     try:
         while follower.alive:
