@@ -18,15 +18,9 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from api import present
 from ledger import fields as F
 from ledger.application import Result
-from ledger.commands import COUNTY_COMMANDS
-from ledger.money import format_yuan
-
-# Chinese names of what a command recorded: the programme's own two, then every county kind's
-# from its specification (ledger.commands).
-KIND_ZH = {"open_programme": "开设项目", "admit_county": "纳入示范县",
-           **{kind: spec.name_zh for kind, spec in COUNTY_COMMANDS.items()}}
 
 
 def console() -> Console:
@@ -75,8 +69,9 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     console().print(t)
 
 
-def yuan(fen: int) -> str:
-    return format_yuan(fen)
+# What api.cli.read still calls by this name; the helpers live in api.present.
+yuan = present.yuan
+KIND_ZH = present.KIND_ZH
 
 
 def result(r: Result, as_json: bool) -> None:
@@ -85,7 +80,7 @@ def result(r: Result, as_json: bool) -> None:
         return
     state = ("重放，未重复记录 / replayed, nothing new recorded" if r.replayed
              else "已记录 / recorded")
-    click.echo(f"{KIND_ZH.get(r.kind, r.kind)} ({r.kind}) {state}")
+    click.echo(f"{present.kind_zh(r.kind)} ({r.kind}) {state}")
     echo(f"  county {r.county_code or '-'}  entry {r.entry_id or '-'}  stream {r.stream_id}"
          f"  version {r.version}")
     click.echo(f"  event hash {r.event_hash}" + (f"  log position {r.position}"

@@ -9,7 +9,9 @@ acceptance. Pure functions of the rules, the county's milestones and its first a
   date falls on or before the acceptance deadline.
 - Acceptance: a conclusion of the rules' two by the deadline, then the city's confirmation.
 
-Dates are business dates as entered: a report "submitted" on the day its entry says.
+Dates are business dates as entered: a report "submitted" on the day its entry says. A read of
+one year without an as-of date judges the duties at the end of that year (`judged_on`), counting
+only the milestones dated by then: what was due and done then, not what is due today.
 """
 
 from __future__ import annotations
@@ -63,6 +65,22 @@ class AcceptanceDuty:
     report_no: str
     assessor: str
     confirmed_on: str | None
+
+
+def judged_on(as_of_day: dt.date | None, year: int | None, today: dt.date) -> dt.date:
+    """The date duties are judged at: the as-of date when given; for one year, its 31 December
+    (today while that year has not ended); else today."""
+    if as_of_day is not None:
+        return as_of_day
+    if year is not None:
+        return min(dt.date(year, 12, 31), today)
+    return today
+
+
+def dated_by(milestones: Iterable[Milestone], on: dt.date) -> list[Milestone]:
+    """The milestones dated on or before `on`."""
+    last = M.day_int(on)
+    return [m for m in milestones if m.day <= last]
 
 
 def add_months(day: dt.date, months: int) -> dt.date:

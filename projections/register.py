@@ -1,7 +1,8 @@
 """The project register (项目台账): each project's basic facts and money, the basis of the
 county's public column (公开专栏).
 
-Progress is financial: net disbursements ÷ current budget, in basis points, rounded down. The last
+Progress is financial: net disbursements ÷ current budget, in basis points, rounded down; the
+remaining budget is the current budget less net disbursements (as for a category). The last
 entry is the newest money entry on the project in log order (registration, budget adjustment,
 disbursement, expenditure or reversal).
 """
@@ -29,6 +30,7 @@ class ProjectRow:
     budget_fen: int
     disbursed_fen: int
     expended_fen: int
+    remaining_budget_fen: int
     progress_bp: int | None
     last_entry_id: str
     last_entry_kind: str
@@ -58,7 +60,8 @@ def project_rows(rules: ProgrammeRules, records: list[ProjectRecord]) -> list[Pr
             r.code, r.name, r.category, cat.name_zh if cat else r.category,
             r.responsible_person, r.implementing_unit, r.start_date, r.end_date,
             M.day_date(r.registered_day).isoformat(), budget, disbursed,
-            r.sums[M.EXPENDED] - r.sums[M.EXPENDED_REV], M.rate_bp(disbursed, budget),
+            r.sums[M.EXPENDED] - r.sums[M.EXPENDED_REV], budget - disbursed,
+            M.rate_bp(disbursed, budget),
             entry_id, kind, KIND_ZH[kind],
             M.day_date(day).isoformat()))
     return rows

@@ -24,6 +24,7 @@ class Indicators:
     batch1_year: int
     batch1_rate_bp: int | None
     batch1_status_zh: str
+    batch1_final: bool  # the batch-1 year has ended or is closed: its rate is no longer provisional
     plan_compliant: bool
     plan_issues: list[str]
     actual_compliant: bool
@@ -120,7 +121,7 @@ def indicators(rules: ProgrammeRules, compliance: list[Y.ShareCheck],
     required = [r for r in reports if r.required and r.status != D.NOT_DUE]
     return Indicators(
         first.year, batch1.rate_bp if batch1 else None,
-        batch1.status_zh if batch1 else Y.NO_FUNDS_ZH,
+        batch1.status_zh if batch1 else Y.NO_FUNDS_ZH, batch1.final if batch1 else False,
         not issues["plan"], issues["plan"], not issues["actual"], issues["actual"],
         len(required), sum(r.status == D.ON_TIME for r in required),
         sum(r.status == D.LATE for r in required), sum(r.status == D.MISSING for r in required),
@@ -132,11 +133,13 @@ def indicators(rules: ProgrammeRules, compliance: list[Y.ShareCheck],
 
 def county_status(cur: Cursor, programme: str, county: str, today: dt.date,
                   as_of: M.AsOf = M.CURRENT, year: int | None = None) -> CountyStatus:
-    """Everything the views say about one county, from one snapshot."""
+    """Everything the views say about one county, from one snapshot. Duties are judged at
+    `duties.judged_on`: the as-of date, else the end of `year`, else today."""
     rules = programme_rules(cur, programme, as_of)
-    info, on = county_info(cur, programme, county, as_of), as_of.on(today)
+    info, on = county_info(cur, programme, county, as_of), D.judged_on(as_of.day, year, today)
     led = Y.Ledger(source.flows(cur, programme, as_of, county).get(county, []))
     marks = source.milestones(cur, programme, as_of, county).get(county, [])
+    done = D.dated_by(marks, on)  # the duties done by the day they are judged at
     records = source.projects(cur, programme, county, as_of)
     last_year = year if year is not None else 9999
     closed = [int(m.ref) for m in marks if m.kind == M.CLOSE]
@@ -145,15 +148,15 @@ def county_status(cur: Cursor, programme: str, county: str, today: dt.date,
     compliance = Y.compliance(info, rules, led, marks, last_year)
     execution = Y.execution(rules, led, on, closed)
     start = first_appropriation(led)
-    reports = D.monthly_reports(rules, start, marks, on)
-    acceptance = D.acceptance(rules, marks, on)
+    reports = D.monthly_reports(rules, start, done, on)
+    acceptance = D.acceptance(rules, done, on)
     return CountyStatus(
         programme, county, info.county_name, info.city_code, as_of.to_dict(), on.isoformat(),
         as_of.position if as_of.position is not None else source.views_position(cur), year,
         money, Y.balances(rules, led, [year] if year is not None else [*years, None]),
         compliance, [e for e in execution if year is None or e.year == year],
-        indicators(rules, compliance, execution, reports, acceptance, marks, money),
-        reports, D.typical_cases(rules, start, marks, on), acceptance,
+        indicators(rules, compliance, execution, reports, acceptance, done, money),
+        reports, D.typical_cases(rules, start, done, on), acceptance,
         project_rows(rules, records))
 
 

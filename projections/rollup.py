@@ -79,9 +79,10 @@ def _line(rules: ProgrammeRules, info: source.CountyInfo, flows: list[source.Flo
     checks = Y.compliance(info, rules, led, marks, last_year)
     closed = [int(m.ref) for m in marks if m.kind == M.CLOSE]
     execution = [e for e in Y.execution(rules, led, on, closed) if year is None or e.year == year]
-    reports = [r for r in D.monthly_reports(rules, first_appropriation(led), marks, on)
+    done = D.dated_by(marks, on)  # the duties done by the day they are judged at
+    reports = [r for r in D.monthly_reports(rules, first_appropriation(led), done, on)
                if r.required]
-    acceptance = D.acceptance(rules, marks, on)
+    acceptance = D.acceptance(rules, done, on)
     return CountyLine(
         info.county_code, info.county_name, info.city_code,
         Y.county_money(info, rules, led, last_year),
@@ -127,7 +128,7 @@ def summary(cur: Cursor, programme: str, today: dt.date, as_of: M.AsOf = M.CURRE
     infos = [i for i in infos if i.county_code not in flagged]
     all_flows = source.flows(cur, programme, as_of)
     all_marks = source.milestones(cur, programme, as_of)
-    on = as_of.on(today)
+    on = D.judged_on(as_of.day, year, today)  # as for one county (report.county_status)
     lines = [_line(rules, i, all_flows.get(i.county_code, []),
                    all_marks.get(i.county_code, []), on, year) for i in infos]
     cities = [] if city else sorted({x.city_code for x in lines})  # one city: total is it

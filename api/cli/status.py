@@ -13,32 +13,13 @@ import click
 
 from api import render
 from api.cli.kit import DEFAULT_PROGRAMME, STORE_INT, YEAR, Ctx, errors_mapped
-from ledger.money import format_yuan
+from api.present import pct, provisional, with_yuan, yuan
 from projections.model import BASIS_ZH, DENOMINATOR_ZH, AsOf
 from projections.report import CountyStatus
 from projections.rollup import Summary
 from projections.service import Views
 
 PROGRESS_EVERY_S = 2.0
-
-
-def pct(bp: int | None) -> str:
-    """Basis points as a percentage with two decimals, without floats."""
-    return "—" if bp is None else f"{bp // 100}.{bp % 100:02d}%"
-
-
-def with_yuan(doc: Any) -> Any:
-    """JSON output: every `*_fen` amount also as a `*_yuan` string."""
-    if isinstance(doc, dict):
-        out = {}
-        for k, v in doc.items():
-            out[k] = with_yuan(v)
-            if k.endswith("_fen") and isinstance(v, int):
-                out[k[:-4] + "_yuan"] = format_yuan(v)
-        return out
-    if isinstance(doc, list):
-        return [with_yuan(x) for x in doc]
-    return doc
 
 
 def _progress() -> Callable[[int, int], None]:
@@ -72,8 +53,10 @@ def as_of_options(f: Callable[..., Any]) -> Callable[..., Any]:
     f = click.option("--json", "as_json", is_flag=True, help="machine-readable JSON output")(f)
     f = click.option("--at-position", type=STORE_INT,
                      help="count only events at log positions ≤ N")(f)
-    f = click.option("--as-of", "as_of", help="count only entries dated ≤ YYYY-MM-DD")(f)
-    f = click.option("--year", type=YEAR, help="one year only")(f)
+    f = click.option("--as-of", "as_of", help="count only entries dated ≤ YYYY-MM-DD; duties "
+                     "are judged on that day")(f)
+    f = click.option("--year", type=YEAR, help="one year only; without --as-of, duties and "
+                     "acceptance are judged at its 31 December (today if not yet ended)")(f)
     return click.option("--programme", default=DEFAULT_PROGRAMME, show_default=True)(f)
 
 
@@ -100,41 +83,45 @@ def _print_status(s: CountyStatus, projects: bool) -> None:
                f"截至 as of: {when}；判定日 judged on {s.judged_on}；视图位置 position "
                f"{s.position}" + (f"；年度 {s.year}" if s.year else ""))
     m = s.money
-    batches = " / ".join(f"第{b}批 {format_yuan(v)}"
+    batches = " / ".join(f"第{b}批 {yuan(v)}"
                          for b, v in m.appropriated_by_batch_fen.items())
     render.table("资金概况 county money (元)", [
         "分配额 allocation", "已下达 appropriated", "分批 by batch", "拨付净额 disbursed",
         "支出净额 expended", "收回 recovered", "可用资金 cash"],
-        [[format_yuan(m.allocation_fen), format_yuan(m.appropriated_fen), batches,
-          format_yuan(m.disbursed_fen), format_yuan(m.expended_fen),
-          format_yuan(m.recovered_fen), format_yuan(m.cash_fen)]])
+        [[yuan(m.allocation_fen), yuan(m.appropriated_fen), batches,
+          yuan(m.disbursed_fen), yuan(m.expended_fen),
+          yuan(m.recovered_fen), yuan(m.cash_fen)]])
     render.table("分类别余额 balances by category (元; 年度发生额，预算与剩余为年末数)", [
         "年度", "类别 category", "预算 budget", "拨付 disbursed", "拨付冲销", "支出 expended",
         "支出冲销", "剩余预算 remaining"],
-        [[b.year or "全期 all", b.category_zh, format_yuan(b.budget_fen),
-          format_yuan(b.disbursed_fen), format_yuan(b.disbursed_reversed_fen),
-          format_yuan(b.expended_fen), format_yuan(b.expended_reversed_fen),
-          format_yuan(b.remaining_budget_fen)] for b in s.balances])
+        [[b.year or "全期 all", b.category_zh, yuan(b.budget_fen),
+          yuan(b.disbursed_fen), yuan(b.disbursed_reversed_fen),
+          yuan(b.expended_fen), yuan(b.expended_reversed_fen),
+          yuan(b.remaining_budget_fen)] for b in s.balances])
     render.table("比例合规 ratio compliance", [
         "口径 basis", "类别 category", "金额 amount", "占比 share", "规则 rule", "分母 denominator",
         "状态 status"],
-        [[BASIS_ZH[c.basis], c.category_zh, format_yuan(c.amount_fen), pct(c.share_bp),
+        [[BASIS_ZH[c.basis], c.category_zh, yuan(c.amount_fen), pct(c.share_bp),
           _bound(c.min_share_bp, c.max_share_bp),
-          f"{DENOMINATOR_ZH.get(c.denominator, c.denominator)} {format_yuan(c.denominator_fen)}",
+          f"{DENOMINATOR_ZH.get(c.denominator, c.denominator)} {yuan(c.denominator_fen)}",
           c.status_zh + (f"（{c.exception_document_no}）" if c.exception_document_no
                          and c.status == "exception" else "")] for c in s.compliance])
     _print_execution("年度执行 year-end execution", s.execution)
     _print_indicators(s)
     _print_duties(s)
     if projects:
-        render.table("项目台账 project register", [
-            "项目", "名称", "类别", "预算", "责任人", "实施单位", "拨付净额", "支出净额", "进度",
-            "最近条目"],
-            [[p.project_code, p.name, p.category_zh, format_yuan(p.budget_fen),
-              p.responsible_person, p.implementing_unit, format_yuan(p.disbursed_fen),
-              format_yuan(p.expended_fen), pct(p.progress_bp),
-              f"{p.last_entry_on} {p.last_entry_kind_zh} {p.last_entry_id}"]
-             for p in s.projects])
+        _print_projects(s)
+
+
+def _print_projects(s: CountyStatus) -> None:
+    render.table("项目台账 project register (元)", [
+        "项目", "名称", "类别", "预算 budget", "拨付净额 disbursed", "支出净额 expended",
+        "剩余预算 remaining", "进度", "责任人", "实施单位", "最近条目"],
+        [[p.project_code, p.name, p.category_zh, yuan(p.budget_fen), yuan(p.disbursed_fen),
+          yuan(p.expended_fen), yuan(p.remaining_budget_fen), pct(p.progress_bp),
+          p.responsible_person, p.implementing_unit,
+          f"{p.last_entry_on} {p.last_entry_kind_zh} {p.last_entry_id}"]
+         for p in s.projects])
 
 
 def _bound(lo: int | None, hi: int | None) -> str:
@@ -146,10 +133,10 @@ def _print_execution(title: str, rows: list[Any]) -> None:
     render.table(title, [
         "年度", "上年结转 carry-in", "本年下达", "可执行 available", "拨付 disbursed",
         "执行率 rate", "收回 recovered", "结转 carry-over", "状态 status"],
-        [[e.year, format_yuan(e.carry_in_fen), format_yuan(e.appropriated_fen),
-          format_yuan(e.available_fen), format_yuan(e.disbursed_fen), pct(e.rate_bp),
-          format_yuan(e.recovered_fen), format_yuan(e.carry_out_fen),
-          e.status_zh + ("" if e.final else "（年度未结束）")] for e in rows])
+        [[e.year, yuan(e.carry_in_fen), yuan(e.appropriated_fen),
+          yuan(e.available_fen), yuan(e.disbursed_fen), pct(e.rate_bp),
+          yuan(e.recovered_fen), yuan(e.carry_out_fen),
+          provisional(e.status_zh, e.final)] for e in rows])
 
 
 def _print_indicators(s: CountyStatus) -> None:
@@ -157,13 +144,13 @@ def _print_indicators(s: CountyStatus) -> None:
     render.table("第二批资金指标 batch-2 indicators", [
         f"{i.batch1_year}年第一批执行率", "预算比例", "实际比例", "月报 按时/逾期/未报/应报",
         "验收", "第二批决定", "第二批下达"],
-        [[f"{pct(i.batch1_rate_bp)} {i.batch1_status_zh}",
+        [[provisional(f"{pct(i.batch1_rate_bp)} {i.batch1_status_zh}", i.batch1_final),
           "达标" if i.plan_compliant else "未达标: " + ", ".join(i.plan_issues),
           "达标" if i.actual_compliant else "未达标: " + ", ".join(i.actual_issues),
           f"{i.reports_on_time}/{i.reports_late}/{i.reports_missing}/{i.reports_due}",
           i.acceptance_status_zh,
           f"{i.batch2_decided_on} {i.batch2_document_no}" if i.batch2_decided_on else "未决定",
-          format_yuan(i.batch2_appropriated_fen)]])
+          yuan(i.batch2_appropriated_fen)]])
 
 
 def _print_duties(s: CountyStatus) -> None:
@@ -205,21 +192,22 @@ def _print_summary(s: Summary) -> None:
     render.table("各县 counties (元)", [
         "县代码", "县", "市", "分配额", "已下达", "拨付净额", "可用资金", "收回", "预算比例",
         "实际比例", "执行率（按年）", "月报 按时/逾期/未报", "验收"],
-        [[c.county_code, c.county_name, c.city_code, format_yuan(c.money.allocation_fen),
-          format_yuan(c.money.appropriated_fen), format_yuan(c.money.disbursed_fen),
-          format_yuan(c.money.cash_fen), format_yuan(c.money.recovered_fen),
+        [[c.county_code, c.county_name, c.city_code, yuan(c.money.allocation_fen),
+          yuan(c.money.appropriated_fen), yuan(c.money.disbursed_fen),
+          yuan(c.money.cash_fen), yuan(c.money.recovered_fen),
           "达标" if not c.plan_issues else "未达标 " + ",".join(c.plan_issues),
           "达标" if not c.actual_issues else "未达标 " + ",".join(c.actual_issues),
-          " ".join(f"{e.year}:{pct(e.rate_bp)}" for e in c.execution),
+          " ".join(provisional(f"{e.year}:{pct(e.rate_bp)}", e.final) for e in c.execution),
           f"{c.reports_on_time}/{c.reports_late}/{c.reports_missing}", c.acceptance_status_zh]
          for c in s.counties])
     rows = [(r.scope, t) for r in (*s.cities, s.total) for t in r.execution]
     render.table("年度执行汇总 execution roll-up (市 / 全省)", [
         "范围", "年度", "县数", "全部执行完毕县数", "可执行", "拨付", "执行率", "收回", "结转",
         "状态"],
-        [[scope, t.year, t.counties, t.fully_executed_counties, format_yuan(t.row.available_fen),
-          format_yuan(t.row.disbursed_fen), pct(t.row.rate_bp), format_yuan(t.row.recovered_fen),
-          format_yuan(t.row.carry_out_fen), t.row.status_zh] for scope, t in rows])
+        [[scope, t.year, t.counties, t.fully_executed_counties, yuan(t.row.available_fen),
+          yuan(t.row.disbursed_fen), pct(t.row.rate_bp), yuan(t.row.recovered_fen),
+          yuan(t.row.carry_out_fen), provisional(t.row.status_zh, t.row.final)]
+         for scope, t in rows])
     _print_inconsistent(s.inconsistent)
 
 

@@ -57,7 +57,7 @@ def test_status_and_summary_print_chinese_tables(ledger: str) -> None:
     r = run(ledger, "status", "--county", COUNTY, "--year", "2020", "--projects")
     assert r.exit_code == 0, r.output
     for label in ("资金概况", "农村电子商务培训", "比例合规", "低于下限", "年度执行", "月报",
-                  "项目台账", "290000.00"):
+                  "项目台账", "290,000.00"):
         assert label in r.output, label
     r = run(ledger, "summary", "--city", "441400")
     assert r.exit_code == 0, r.output
@@ -76,3 +76,71 @@ def test_projections_status_and_rebuild(ledger: str) -> None:
 def test_unknown_county_and_bad_date_exit_codes(ledger: str) -> None:
     assert run(ledger, "status", "--county", "441499").exit_code == 1
     assert run(ledger, "status", "--county", COUNTY, "--as-of", "2020-13-01").exit_code == 2
+
+
+def test_tables_group_thousands_and_json_stays_exact(ledger: str) -> None:
+    """People read 10,000,000.00 in every table; JSON keeps fen and plain yuan strings."""
+    text = run(ledger, "status", "--county", COUNTY).output
+    assert "10,000,000.00" in text and "4,710,000.00" in text  # allocation, cash
+    assert "10000000.00" not in text and "4710000.00" not in text
+    summary = run(ledger, "summary").output
+    assert "10,000,000.00" in summary and "290,000.00" in summary
+    doc = json.loads(run(ledger, "--json", "status", "--county", COUNTY).stdout)
+    assert (doc["money"]["allocation_fen"], doc["money"]["allocation_yuan"]) == (
+        1_000_000_000, "10000000.00")
+    assert "," not in json.dumps(doc["money"]).replace(", ", "")
+
+
+def test_projects_show_budget_disbursed_expended_and_remaining(app: FundLedger,
+                                                              ledger: str) -> None:
+    """`status --projects`: each project's budget, net disbursed, net expended, remaining."""
+    app.execute(cmd("expenditure", entry_id="E1", project_code="T1", amount_fen=12_345_600,
+                    purpose="培训", invoice_no="F1", business_date="2021-02-01"), COUNTY_ACTOR)
+    doc = json.loads(run(ledger, "--json", "status", "--county", COUNTY).stdout)
+    t1 = doc["projects"][0]
+    assert (t1["budget_fen"], t1["disbursed_fen"], t1["expended_fen"],
+            t1["remaining_budget_fen"]) == (120_000_000, 29_000_000, 12_345_600, 91_000_000)
+    text = run(ledger, "status", "--county", COUNTY, "--projects").output
+    register = text[text.index("项目台账"):]
+    row = next(line for line in register.splitlines() if "T1" in line)
+    cells = [c.strip() for c in row.strip("│ ").split("│")]
+    assert cells[3:7] == ["1,200,000.00", "290,000.00", "123,456.00", "910,000.00"], cells
+    assert "剩余预算 remaining" in register
+
+
+def test_year_judges_duties_and_acceptance_at_its_end(app: FundLedger, ledger: str) -> None:
+    """`--year 2020`: duties judged on 2020-12-31 (a report sent in 2021 is not yet sent, the
+    December report not yet due, acceptance not yet overdue); `--as-of` still wins."""
+    app.execute(cmd("monthly_report", period="2020-12", summary="进展",
+                    business_date="2021-01-04"), COUNTY_ACTOR)
+    now = json.loads(run(ledger, "--json", "status", "--county", COUNTY).stdout)
+    year = json.loads(run(ledger, "--json", "status", "--county", COUNTY, "--year",
+                          "2020").stdout)
+    assert year["judged_on"] == "2020-12-31" and now["judged_on"] != "2020-12-31"
+    reports = {r["period"]: (r["status"], r["submitted_on"]) for r in year["reports"]}
+    assert reports["2020-12"] == ("not_due", None)
+    assert reports["2020-11"] == ("missing", None)
+    assert {r["period"]: r["status"] for r in now["reports"]}["2020-12"] == "on_time"
+    assert (year["acceptance"]["status"], now["acceptance"]["status"]) == ("pending", "overdue")
+    assert year["indicators"]["acceptance_status"] == "pending"
+    assert year["indicators"]["reports_on_time"] == 0
+    later = json.loads(run(ledger, "--json", "status", "--county", COUNTY, "--year", "2020",
+                           "--as-of", "2021-02-01").stdout)
+    assert later["judged_on"] == "2021-02-01"
+    assert {r["period"]: r["status"] for r in later["reports"]}["2020-12"] == "on_time"
+    summary = json.loads(run(ledger, "--json", "summary", "--year", "2020").stdout)
+    line = summary["counties"][0]
+    assert (summary["judged_on"], line["acceptance_status"], line["reports_on_time"]) == (
+        "2020-12-31", "pending", 0)
+
+
+def test_provisional_figures_marked_alike_in_every_table(ledger: str) -> None:
+    """Before 2020 ends, its execution is provisional: marked the same in status (execution
+    and batch-1 indicator) and summary (the county's rate and the roll-up)."""
+    mark = "（暂定）"
+    status = run(ledger, "status", "--county", COUNTY, "--as-of", "2020-06-30").output
+    assert status.count(mark) == 2, status
+    summary = run(ledger, "summary", "--city", "441400", "--as-of", "2020-06-30").output
+    assert summary.count(mark) == 2, summary
+    final = run(ledger, "status", "--county", COUNTY, "--year", "2020").output
+    assert mark not in final
