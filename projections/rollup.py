@@ -11,6 +11,7 @@ import datetime as dt
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from ledger.errors import UnknownCounty
 from ledger.rules import ProgrammeRules
 from projections import duties as D
 from projections import model as M
@@ -121,6 +122,10 @@ def summary(cur: Cursor, programme: str, today: dt.date, as_of: M.AsOf = M.CURRE
     """Every county of the programme (or of one city), with city and overall totals."""
     rules = programme_rules(cur, programme, as_of)
     infos = source.counties(cur, programme, as_of, city=city)
+    if city is not None and not infos:
+        raise UnknownCounty(f"市 {city} 没有纳入项目 {programme} 的县（截至所查日期/位置）",
+                            f"no county of city {city} was admitted to {programme} at the "
+                            "date/position read", "city", city_code=city)
     codes = {i.county_code for i in infos}
     flags = [f for f in source.inconsistencies(cur, programme, as_of)
              if f.county_code in codes or not f.county_code]

@@ -20,6 +20,7 @@ from projections.rollup import Summary
 from projections.service import Views
 
 PROGRESS_EVERY_S = 2.0
+POLL_INTERVAL_MIN_S, POLL_INTERVAL_MAX_S = 0.05, 3600.0
 
 
 def _progress() -> Callable[[int, int], None]:
@@ -261,8 +262,18 @@ def projections_rebuild(ctx: Ctx) -> None:
     _print_inconsistent(flags)
 
 
+def _poll_interval(_ctx: click.Context, _param: click.Parameter, value: float) -> float:
+    """Checked before a follower starts (NaN, a negative or an endless wait failed in sleep)."""
+    if not POLL_INTERVAL_MIN_S <= value <= POLL_INTERVAL_MAX_S:  # NaN is in no range
+        raise click.BadParameter(
+            f"应为 {POLL_INTERVAL_MIN_S}..{POLL_INTERVAL_MAX_S} 秒 / must be "
+            f"{POLL_INTERVAL_MIN_S}..{POLL_INTERVAL_MAX_S} seconds", param_hint="--poll-interval")
+    return value
+
+
 @projections.command("follow")
-@click.option("--poll-interval", default=1.0, show_default=True, help="seconds between polls")
+@click.option("--poll-interval", type=float, default=1.0, show_default=True,
+              callback=_poll_interval, help="seconds between polls")
 @click.pass_obj
 def projections_follow(ctx: Ctx, poll_interval: float) -> None:
     """Keep the views current until interrupted (PostgreSQL: LISTEN, with polling)."""
