@@ -76,6 +76,9 @@ def test_projections_status_and_rebuild(ledger: str) -> None:
 def test_unknown_county_and_bad_date_exit_codes(ledger: str) -> None:
     assert run(ledger, "status", "--county", "441499").exit_code == 1
     assert run(ledger, "status", "--county", COUNTY, "--as-of", "2020-13-01").exit_code == 2
+    unknown_city = run(ledger, "--json", "summary", "--city", "449900")
+    assert unknown_city.exit_code == 1
+    assert json.loads(unknown_city.stdout)["error"]["field"] == "city"
 
 
 def test_tables_group_thousands_and_json_stays_exact(ledger: str) -> None:
