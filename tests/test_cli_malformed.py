@@ -68,10 +68,11 @@ class Case:
     what: str  # what is malformed
     args: tuple[str, ...]  # after the subcommand path; {dir} {missing} {bad} {fresh} filled in
     actor: bool  # try the actors of ACTORS in turn
+    db: str | None = None  # another store URL than the module's (placeholders filled in)
 
     @property
     def id(self) -> str:
-        return f"{self.command.replace(' ', '-')}:{self.what}"
+        return f"{self.command.replace(' ', '-') or 'fundledger'}:{self.what}"
 
 
 def _walk(group: click.Group, path: tuple[str, ...] = ()) -> Iterator[tuple[str, click.Command]]:
@@ -172,7 +173,18 @@ def _cases_of(path: str, command: click.Command) -> Iterator[Case]:
             yield Case(path, f"{p.name}-{what}", _with(command, p, value), has_actor)
 
 
-CASES = [case for path, command in _walk(cli) for case in _cases_of(path, command)]
+def _root_cases() -> Iterator[Case]:
+    """The group itself: no subcommand, an unknown one, and a --db that is no store."""
+    yield Case("", "no-subcommand", (), False)
+    yield Case("", "unknown-subcommand", ("no-such-subcommand",), False)
+    for what, url in (("db-a-directory", "sqlite:///{dir}"),
+                      ("db-missing-path", "sqlite:///{missing}"),
+                      ("db-not-a-store", "sqlite:///{bad}"), ("db-not-a-url", "no-such-url")):
+        yield Case("", what, ("summary",), False, url)
+
+
+CASES = [*_root_cases(),
+         *(case for path, command in _walk(cli) for case in _cases_of(path, command))]
 # Malformed input that a command of another part accepts or answers with an internal error:
 # recorded here (strict: the day it is fixed this must be removed), routed to its owner.
 _ENGLISH_ONLY = "message in English only, not a LedgerError (api/cli/audit.py, key files)"
@@ -258,7 +270,8 @@ def _invoke(db: str, case: Case, args: list[str]) -> Result:
         signal.signal(signal.SIGALRM, old)
 
 
-def _filled(case: Case, tmp_path: Path) -> list[str]:
+def _filled(case: Case, tmp_path: Path) -> tuple[str | None, list[str]]:
+    """The case's store URL (None: the module's) and arguments, with the placeholders filled."""
     (tmp_path / "a-directory").mkdir()
     bad = tmp_path / "not-utf8.txt"  # no BOM: invalid bytes inside a JSON line
     bad.write_bytes(b'{"kind": "disbursement", "payee": "\xc3\x28\xff"}\n')
@@ -266,7 +279,10 @@ def _filled(case: Case, tmp_path: Path) -> list[str]:
     places = {"{dir}": str(tmp_path / "a-directory"), "{bad}": str(tmp_path / "not-utf8.txt"),
               "{missing}": str(tmp_path / "no-such-dir" / "no-such-file"),
               "{fresh}": str(tmp_path / "fresh-output")}
-    return [places.get(a, a) for a in case.args]
+    db = case.db
+    for place, value in places.items():
+        db = db.replace(place, value) if db is not None else None
+    return db, [places.get(a, a) for a in case.args]
 
 
 def _check(case: Case, r: Result) -> None:
@@ -283,10 +299,10 @@ def _check(case: Case, r: Result) -> None:
 def test_malformed_input_is_refused_cleanly(store: Store, case: Case, tmp_path: Path) -> None:
     """Exit 1 or 2, both languages, no traceback, no event recorded (see the docstring)."""
     before = store.count()
-    args = _filled(case, tmp_path)
+    db, args = _filled(case, tmp_path)
     for actor_id, role, scope in ACTORS if case.actor else ((None, None, None),):
         actor = ["--actor-id", actor_id, "--role", role, "--scope", scope] if actor_id else []
-        r = _invoke(store.url, case, [*args, *actor])
+        r = _invoke(db or store.url, case, [*args, *actor])
         _check(case, r)
         if "NOT_PERMITTED" not in r.output:
             break
@@ -299,6 +315,7 @@ def test_the_walk_finds_every_kind_of_case() -> None:
     assert {"record-disbursement:business_date-date-2020-13-01",
             "record-disbursement:amount-amount-NaN", "status:county-unknown-code",
             "status:missing-county", "import:file-not-utf8", "record:unknown-subcommand",
-            "keys-init:out-a-directory", "summary:year-number-NaN"} <= ids, sorted(ids)
-    assert {c.command for c in CASES} == {path for path, _ in _walk(cli)}
+            "keys-init:out-a-directory", "summary:year-number-NaN",
+            "fundledger:db-not-a-store"} <= ids, sorted(ids)
+    assert {c.command for c in CASES} == {"", *(path for path, _ in _walk(cli))}
     assert len({path for path, _ in _walk(cli)}) >= 30

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from api import present
 from api.cli import cli
 from ledger.application import FundLedger
 from tests.conftest import COUNTY, COUNTY_ACTOR, PROVINCE, cmd
@@ -147,3 +148,16 @@ def test_provisional_figures_marked_alike_in_every_table(ledger: str) -> None:
     assert summary.count(mark) == 2, summary
     final = run(ledger, "status", "--county", COUNTY, "--year", "2020").output
     assert mark not in final
+
+
+def test_present_helpers() -> None:
+    """Grouped yuan, signed percentages without floats, the mark, exact JSON yuan."""
+    assert present.yuan(1_000_000_000) == "10,000,000.00"
+    assert present.yuan(-123_456_78) == "-123,456.78"
+    assert (present.pct(9678), present.pct(-150), present.pct(5), present.pct(None)) == (
+        "96.78%", "-1.50%", "0.05%", "—")
+    assert present.provisional("96.78%", final=False) == "96.78%（暂定）"
+    assert present.provisional("96.78%", final=True) == "96.78%"
+    assert present.kind_zh("disbursement") == "拨付" and present.kind_zh("new_kind") == "new_kind"
+    assert present.with_yuan({"a": [{"x_fen": 123_456_789}]}) == {
+        "a": [{"x_fen": 123_456_789, "x_yuan": "1234567.89"}]}
