@@ -46,6 +46,13 @@ def provisional(text: str, final: bool) -> str:
     return text if final else text + PROVISIONAL_ZH
 
 
+def compliance_zh(issues: list[str], names: dict[str, str] | None = None) -> str:
+    """达标, or 未达标 with the categories out of bounds (by their Chinese names when known)."""
+    if not issues:
+        return "达标"
+    return "未达标: " + "、".join((names or {}).get(c, c) for c in issues)
+
+
 def with_yuan(doc: Any) -> Any:
     """JSON output: every `*_fen` amount also as a `*_yuan` string (exact, no separators)."""
     if isinstance(doc, dict):

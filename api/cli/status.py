@@ -13,7 +13,7 @@ import click
 
 from api import render
 from api.cli.kit import DEFAULT_PROGRAMME, STORE_INT, YEAR, Ctx, errors_mapped
-from api.present import pct, provisional, with_yuan, yuan
+from api.present import compliance_zh, pct, provisional, with_yuan, yuan
 from projections.model import BASIS_ZH, DENOMINATOR_ZH, AsOf
 from projections.report import CountyStatus
 from projections.rollup import Summary
@@ -141,13 +141,12 @@ def _print_execution(title: str, rows: list[Any]) -> None:
 
 
 def _print_indicators(s: CountyStatus) -> None:
-    i = s.indicators
+    i, names = s.indicators, {c.category: c.category_zh for c in s.compliance}
     render.table("第二批资金指标 batch-2 indicators", [
         f"{i.batch1_year}年第一批执行率", "预算比例", "实际比例", "月报 按时/逾期/未报/应报",
         "验收", "第二批决定", "第二批下达"],
         [[provisional(f"{pct(i.batch1_rate_bp)} {i.batch1_status_zh}", i.batch1_final),
-          "达标" if i.plan_compliant else "未达标: " + ", ".join(i.plan_issues),
-          "达标" if i.actual_compliant else "未达标: " + ", ".join(i.actual_issues),
+          compliance_zh(i.plan_issues, names), compliance_zh(i.actual_issues, names),
           f"{i.reports_on_time}/{i.reports_late}/{i.reports_missing}/{i.reports_due}",
           i.acceptance_status_zh,
           f"{i.batch2_decided_on} {i.batch2_document_no}" if i.batch2_decided_on else "未决定",
@@ -196,8 +195,7 @@ def _print_summary(s: Summary) -> None:
         [[c.county_code, c.county_name, c.city_code, yuan(c.money.allocation_fen),
           yuan(c.money.appropriated_fen), yuan(c.money.disbursed_fen),
           yuan(c.money.cash_fen), yuan(c.money.recovered_fen),
-          "达标" if not c.plan_issues else "未达标 " + ",".join(c.plan_issues),
-          "达标" if not c.actual_issues else "未达标 " + ",".join(c.actual_issues),
+          compliance_zh(c.plan_issues), compliance_zh(c.actual_issues),
           " ".join(provisional(f"{e.year}:{pct(e.rate_bp)}", e.final) for e in c.execution),
           f"{c.reports_on_time}/{c.reports_late}/{c.reports_missing}", c.acceptance_status_zh]
          for c in s.counties])
