@@ -74,8 +74,8 @@ def rate_bp(part_fen: int, whole_fen: int) -> int | None:
 class AsOf:
     """Which events a read counts: business date ≤ `day` and log position ≤ `position`.
 
-    `on` is the calendar date at which duties are judged (due or not yet due); it defaults to
-    `day`, or to today for a read of the current state or of a past position alone.
+    Duties are judged (due or not yet due) at `day` when given; otherwise at the end of the year
+    read, or today (`projections.duties.judged_on`).
     """
 
     day: dt.date | None = None
@@ -92,9 +92,6 @@ class AsOf:
     @property
     def position_max(self) -> int:
         return POSITION_MAX if self.position is None else self.position
-
-    def on(self, today: dt.date) -> dt.date:
-        return self.day if self.day is not None else today
 
     def to_dict(self) -> dict[str, str | int | None]:
         return {"business_date": None if self.day is None else self.day.isoformat(),
