@@ -36,6 +36,7 @@ RUN_TIMEOUT_S = 60  # one malformed run; a command that waits for ever fails ins
 BAD_DATES = ("2020-13-01", "2020-02-30", "yesterday")
 BAD_AMOUNTS = ("1.234", "-5", "1e3", "NaN", "9" * 30)
 BAD_NUMBERS = ("NaN", "-5", "1e999", "9" * 30)
+BAD_PERIODS = ("2020-13", "2020-1", "yesterday")
 # Tried in this order until the ledger does not answer NOT_PERMITTED: the field under test is
 # then what the command is refused for, whatever role the command needs.
 ACTORS = (("c1", "county", "441423"), ("p1", "province", "440000"),
@@ -53,7 +54,9 @@ VALID = {
 ALWAYS = frozenset({"entry_id", "county"})  # given even where optional: what a run needs
 UNKNOWN = {"programme": "no-such-programme", "county": "449999", "county_code": "449999",
            "city": "449900", "project": "NOPE99", "project_code": "NOPE99",
-           "entry": "NO-SUCH-ENTRY", "target_entry_id": "NO-SUCH-ENTRY"}
+           "entry": "NO-SUCH-ENTRY", "target_entry_id": "NO-SUCH-ENTRY",
+           "category": "no_such_category", "token_id": "no-such-token",
+           "cursor": "no-such-cursor"}
 # Codes these commands create rather than refer to: an unknown one is what they expect.
 CREATES = {("admit", "county"), ("record project", "project_code")}
 DATE_NAMES = frozenset({"day", "until", "as_of"})
@@ -89,8 +92,12 @@ def _is_date(p: click.Parameter) -> bool:
 
 
 def _is_amount(p: click.Parameter) -> bool:
-    help_text = getattr(p, "help", None) or ""
-    return p.name in AMOUNT_NAMES or help_text.split(" ")[0].rstrip(",") == "yuan"
+    return p.name in AMOUNT_NAMES or bool(re.search(r"\byuan\b|（元）",
+                                                    getattr(p, "help", None) or ""))
+
+
+def _is_period(p: click.Parameter) -> bool:
+    return p.name == "period"
 
 
 def _is_number(p: click.Parameter) -> bool:
@@ -143,6 +150,7 @@ def _param_values(path: str, p: click.Parameter) -> list[tuple[str, str]]:
         return _path_values(p)
     for test, prefix, values in ((_is_number, "number", BAD_NUMBERS),
                                  (_is_date, "date", BAD_DATES),
+                                 (_is_period, "period", BAD_PERIODS),
                                  (_is_amount, "amount", BAD_AMOUNTS)):
         if test(p):
             return [(f"{prefix}-{v[:10]}", v) for v in values]
