@@ -69,11 +69,6 @@ def table(title: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> 
     console().print(t)
 
 
-# What api.cli.read still calls by this name; the helpers live in api.present.
-yuan = present.yuan
-KIND_ZH = present.KIND_ZH
-
-
 def result(r: Result, as_json: bool) -> None:
     if as_json:
         emit_json(r.to_dict())

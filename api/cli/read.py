@@ -10,7 +10,7 @@ from typing import Any
 
 import click
 
-from api import render
+from api import present, render
 from api.cli import filein
 from api.cli.kit import (
     DEFAULT_PROGRAMME,
@@ -108,7 +108,7 @@ def _print_history(query: H.HistoryQuery, page: H.HistoryPage) -> None:
                "业务日期 date", "操作人 actor", "时间戳 timestamp (UTC)", "条目 entry",
                "项目 project", "金额 yuan", "hash", "prev_hash"]
     rows = [[f"{e.position}/v{e.version}", *([e.county_code] if many else []),
-             f"{render.KIND_ZH.get(e.kind, '')} {e.type}".strip(), e.business_date or "",
+             f"{present.KIND_ZH.get(e.kind, '')} {e.type}".strip(), e.business_date or "",
              _actor_cell(e), e.timestamp[:TIMESTAMP_SHOWN_CHARS].replace("T", " "),
              _entry_cell(e), e.project_code,
              "" if e.signed_amount_fen is None else format_yuan(e.signed_amount_fen, grouped=True),
@@ -272,12 +272,13 @@ def _print_demo(ctx: Ctx, s: dict[str, Any]) -> None:
     rows = []
     for c in s["counties"]:
         budgets = c["budget_by_category_fen"]
-        shares = "/".join(f"{budgets.get(k, 0) * 100 / c['allocation_fen']:.0f}%" for k in
-                          ("rural_products_online", "public_services", "training"))
-        rows.append([c["county_code"], c["county_name"], render.yuan(c["allocation_fen"]),
-                     render.yuan(c["appropriated_fen"]), shares, render.yuan(c["disbursed_fen"]),
-                     render.yuan(c["expended_fen"]), f"{c['execution_2020_bp'] / 100:.1f}%",
-                     render.yuan(c["recovered_fen"]), c["projects"], c["events"], c["note"]])
+        shares = "/".join(present.pct(budgets.get(k, 0) * 10_000 // c["allocation_fen"])
+                          for k in ("rural_products_online", "public_services", "training"))
+        rows.append([c["county_code"], c["county_name"], present.yuan(c["allocation_fen"]),
+                     present.yuan(c["appropriated_fen"]), shares,
+                     present.yuan(c["disbursed_fen"]), present.yuan(c["expended_fen"]),
+                     present.pct(c["execution_2020_bp"]), present.yuan(c["recovered_fen"]),
+                     c["projects"], c["events"], c["note"]])
     render.table(
         "演示数据（金额为虚构）/ DEMO DATA — synthetic amounts: 2020年广东省电子商务进农村综合示范",
         ["县代码", "县 county", "分配 allocation", "已下达 appropriated",
