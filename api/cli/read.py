@@ -80,7 +80,7 @@ def history(ctx: Ctx, programme: str, county: str | None, project: str | None,
         if county:
             fund = app.county(programme, county)
             stream = county_stream_id(programme, county)
-            entry_projects = {k: v["p"] for k, v in fund.entries.items()}
+            entry_projects = {k: v["ref"] for k, v in fund.entries.items()}
         else:
             app.programme(programme)
             stream, entry_projects = programme_stream_id(programme), {}
