@@ -48,12 +48,12 @@ class ChainedCreated(Aggregate.Created, ChainedEvent):
     """The first event of a hash-chained stream."""
 
 
-def event_data(event: Any) -> dict[str, Any]:
+def event_data(event: object) -> dict[str, Any]:
     """The domain fields of an event: what its hash covers besides the chain's own fields."""
-    return {k: v for k, v in event.__dict__.items() if k not in NON_DATA_FIELDS}
+    return {k: v for k, v in vars(event).items() if k not in NON_DATA_FIELDS}
 
 
-def event_type(event_or_class: Any) -> str:
+def event_type(event_or_class: object) -> str:
     """The stable type name that enters the hash."""
     cls = event_or_class if isinstance(event_or_class, type) else type(event_or_class)
     return str(cls.__qualname__)

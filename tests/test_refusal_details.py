@@ -5,6 +5,7 @@ no internal names; and an actor outside a county's scope learns nothing about th
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -13,7 +14,15 @@ import pytest
 from ledger import errors as E
 from ledger.actors import Actor
 from ledger.application import FundLedger
-from tests.conftest import COUNTY, COUNTY_ACTOR, PROVINCE, cmd, event_count
+from tests.conftest import (
+    ALLOCATION_FEN,
+    COUNTY,
+    COUNTY_ACTOR,
+    PROGRAMME,
+    PROVINCE,
+    cmd,
+    event_count,
+)
 
 INTERNAL_NAME = re.compile(r"\b[a-z]+_[a-z_]+\b")  # record_appropriation, amount_fen, ...
 
@@ -136,3 +145,19 @@ def test_an_actor_out_of_scope_learns_nothing_about_a_county(app: FundLedger, vi
         assert error["code"] == "NOT_PERMITTED", error
         answers.append(str(error).replace(county, "<county>"))
     assert answers[0] == answers[1]
+
+
+@pytest.mark.parametrize(("day", "words"), [
+    (dt.date(2019, 12, 31), "outside the programme period"),
+    (dt.date(2022, 7, 1), "in the future (today is 2022-06-30)")])
+def test_the_province_side_dates_are_checked_as_the_county_side(
+        app: FundLedger, day: dt.date, words: str) -> None:
+    """One date check (R7) for admissions and for county entries: the same words."""
+    before = event_count(app)
+    with pytest.raises(E.DateOutsidePeriod) as admitted:
+        app.admit_county(PROGRAMME, "441424", "蕉岭县", ALLOCATION_FEN, "粤A", PROVINCE, day)
+    with pytest.raises(E.DateOutsidePeriod) as entered:
+        app.execute({**appropriation("A1", "1"), "business_date": day.isoformat()}, PROVINCE)
+    assert event_count(app) == before
+    assert words in admitted.value.en and admitted.value.en == entered.value.en
+    assert admitted.value.details == entered.value.details
