@@ -79,7 +79,7 @@ class _County:
         # project code -> [category, budget, net disbursed, unspent money by date, number]
         self.projects: dict[str, list[Any]] = {}
         self.project_codes: list[str] = []  # by number
-        self.reports: set[str] = set()
+        self.reports: dict[str, int] = {}  # month -> versions of its report
         self.acceptance: list[Any] = []  # [conclusion, confirmed]
 
 

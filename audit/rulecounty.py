@@ -319,6 +319,7 @@ def close(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
 
 
 def report(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
+    """A month's report, after the month ends, within the programme; any number of versions."""
     period = d["period"]
     year, month = int(period[:4]), int(period[5:])
     after = f"{year + month // 12:04d}-{month % 12 + 1:02d}-01"
@@ -326,10 +327,9 @@ def report(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:
             c.rules is not None and year not in c.rules.years):
         a.bad("R7", "INVALID_FIELD", f"{period} 月报须在该月结束后、项目期内报送",
               f"the report for {period} is submitted after the month ends, within the programme")
-    if period in c.reports:
-        a.bad("reference", "ALREADY_EXISTS", f"{period} 月报重复报送",
-              f"the report for {period} is submitted twice")
-    c.reports.add(period)
+    # A second report of a month is its next version (a correction), not a duplicate: both
+    # stay in the stream. Its entry id is new in the county, which `_common` checks (R9).
+    c.reports[period] = c.reports.get(period, 0) + 1
 
 
 def typical_case(a: RuleAudit, c: _County, d: dict[str, Any]) -> None:

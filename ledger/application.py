@@ -24,12 +24,13 @@ from eventsourcing.utils import get_topic
 
 from ledger import fields as F
 from ledger.actors import Actor, authorise, authorise_scope, delegate, is_division_code
+from ledger.checks import check_business_date
 from ledger.commands import parse_county_command
 from ledger.county import Context, CountyFund, county_stream_id
+from ledger.county_state import ReportSubmission
 from ledger.errors import (
     AlreadyExists,
     ConcurrencyExhausted,
-    DateOutsidePeriod,
     ImportFailed,
     InvalidField,
     LedgerError,
@@ -66,6 +67,8 @@ class Result:
     event_hash: str
     replayed: bool
     position: int | None
+    # For a monthly report: its version of the month and whether it was on time.
+    report: ReportSubmission | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -145,7 +148,8 @@ class FundLedger(Application[UUID]):
         key the store is still made (so that its table exists for every role) but unused."""
         return AuthenticatedSnapshots(
             self.mapper, self.factory.aggregate_recorder(purpose="snapshots"), self.recorder,
-            self._snapshot_key, frozenset(get_topic(c) for c in (CountyFund, Programme)))
+            self._snapshot_key,
+            {get_topic(c): getattr(c, "class_version", 1) for c in (CountyFund, Programme)})
 
     def _take_snapshots(self, processing_event: Any) -> None:
         """Snapshot a county from its in-memory state when a save crosses an interval.
@@ -175,9 +179,7 @@ class FundLedger(Application[UUID]):
         try:
             agg: Programme = self.repository.get(stream_id)
         except AggregateNotFoundError:
-            raise UnknownProgramme(f"项目 {programme} 尚未开设",
-                                   f"programme {programme} was never opened",
-                                   "programme") from None
+            raise UnknownProgramme.of("programme", programme=programme) from None
         if agg.pending_events:  # a failed command left it dirty: start again from the store
             self._evict(stream_id)
             return self.programme(programme)
@@ -189,15 +191,6 @@ class FundLedger(Application[UUID]):
         for event in new_events:
             event.mutate(agg)
         return agg
-
-    def _check_programme_date(self, programme: str, day: dt.date) -> None:
-        """R7 for the province's programme-side commands."""
-        rules = self.rules(programme)
-        if not rules.period_start <= day <= rules.period_end or day > self.today():
-            raise DateOutsidePeriod(
-                f"业务日期 {day} 不在项目期内或晚于今天", f"business date {day} is outside the "
-                f"programme period {rules.period_start}..{rules.period_end} or in the future",
-                "business_date")
 
     def rules(self, programme: str) -> ProgrammeRules:
         """The rules a programme was opened with (immutable, so memoised)."""
@@ -219,9 +212,8 @@ class FundLedger(Application[UUID]):
         try:
             agg: CountyFund = self.repository.get(county_stream_id(programme, county_code))
         except AggregateNotFoundError:
-            raise UnknownCounty(f"县 {county_code} 未纳入项目 {programme}",
-                                f"county {county_code} is not admitted to {programme}",
-                                "county_code") from None
+            raise UnknownCounty.of("county_code", county_code=county_code,
+                                   programme=programme) from None
         return agg
 
     def event_at(self, stream_id: UUID, version: int) -> Any:
@@ -235,10 +227,7 @@ class FundLedger(Application[UUID]):
         """Open a programme under its rules with its total fund; a replay returns the original."""
         authorise(actor, "open_programme")
         check_amount_fen(total_fen, "total_fen")
-        if business_date > self.today():
-            raise DateOutsidePeriod(f"业务日期 {business_date} 晚于今天",
-                                    f"business date {business_date} is in the future",
-                                    "business_date")
+        check_business_date(business_date, self.today())  # no period before the programme
         stream_id = programme_stream_id(rules.programme)
 
         def attempt() -> Result:
@@ -274,7 +263,7 @@ class FundLedger(Application[UUID]):
 
         def attempt() -> Result:
             prog = self.programme(programme)
-            self._check_programme_date(programme, business_date)
+            check_business_date(business_date, self.today(), self.rules(programme))
             replay = prog.admit_county(county_code, county_name, allocation_fen, document_no,
                                        actor, business_date)
             if replay is not None:
@@ -313,10 +302,12 @@ class FundLedger(Application[UUID]):
                     raise _StaleCache from None
                 raise
             if replayed:
-                return self._replayed(spec.kind, programme, county_code, entry_id, stream_id,
-                                      version)
-            return self._result(spec.kind, programme, county_code, entry_id, fund,
-                                self.save(fund))
+                return self._answer(spec.kind, fund, self.event_at(stream_id, version), True,
+                                    ctx.rules)
+            event = fund.pending_events[-1]
+            recordings = self.save(fund)
+            position = recordings[-1].notification.id if recordings else None
+            return self._answer(spec.kind, fund, event, False, ctx.rules, position)
 
         return self._write(stream_id, attempt)
 
@@ -325,6 +316,16 @@ class FundLedger(Application[UUID]):
         position = recordings[-1].notification.id if recordings else None
         return Result(kind, programme, county_code, entry_id, str(agg.id), agg.version,
                       agg.head_hash, False, position)
+
+    @staticmethod
+    def _answer(kind: str, fund: CountyFund, event: Any, replayed: bool, rules: ProgrammeRules,
+                position: int | None = None) -> Result:
+        """The result of a county command, from its event (a report's may carry another id
+        than the one asked with: its month's next version)."""
+        report = (fund.report_submission(rules, event.entry_id)
+                  if isinstance(event, CountyFund.MonthlyReportSubmitted) else None)
+        return Result(kind, fund.programme, fund.county_code, event.entry_id, str(fund.id),
+                      event.originator_version, event.event_hash, replayed, position, report)
 
     def _replayed(self, kind: str, programme: str, county_code: str, entry_id: str,
                   stream_id: UUID, version: int) -> Result:
@@ -407,9 +408,6 @@ class FundLedger(Application[UUID]):
             earlier: list[Any] = [
                 e for e in fund.pending_events if e.originator_version == version
             ]
-            if earlier:
-                return Result(spec.kind, programme, county_code, entry_id, str(stream_id),
-                              version, earlier[0].event_hash, True, None)
-            return self._replayed(spec.kind, programme, county_code, entry_id, stream_id, version)
-        return Result(spec.kind, programme, county_code, entry_id, str(stream_id), version,
-                      fund.head_hash, False, None)
+            event = earlier[0] if earlier else self.event_at(stream_id, version)
+            return self._answer(spec.kind, fund, event, True, ctx.rules)
+        return self._answer(spec.kind, fund, fund.pending_events[-1], False, ctx.rules)

@@ -39,8 +39,13 @@ class LedgerError(Exception):
         """The error with its message made from the class's templates and `details`."""
         assert cls.template_zh and cls.template_en, f"{cls.__name__} has no message templates"
         error = cls.__new__(cls)
-        LedgerError.__init__(error, cls.template_zh.format(**details),
-                             cls.template_en.format(**details), field, **details)
+        LedgerError.__init__(
+            error,
+            cls.template_zh.format(**details),
+            cls.template_en.format(**details),
+            field,
+            **details,
+        )
         return error
 
     def __reduce__(self) -> tuple[Any, ...]:
@@ -96,6 +101,16 @@ class AppropriationExceedsAllocation(LedgerError):
 
     code = "APPROPRIATION_EXCEEDS_ALLOCATION"
     rule = "R2"
+    template_zh = (
+        "下达 {amount_yuan} 元将使下达合计达 {total_yuan} 元，超过分配额 {limit_yuan} 元（"
+        "已下达 {used_yuan} 元，"
+        "尚可下达 {left_yuan} 元）"
+    )
+    template_en = (
+        "an appropriation of {amount_yuan} yuan would bring appropriations to {total_yuan} "
+        "yuan, above the allocation of {limit_yuan} yuan ({used_yuan} yuan appropriated, "
+        "{left_yuan} yuan left)"
+    )
 
 
 class TrancheExceeded(LedgerError):
@@ -103,6 +118,16 @@ class TrancheExceeded(LedgerError):
 
     code = "TRANCHE_EXCEEDED"
     rule = "R2"
+    template_zh = (
+        "第 {batch} 批下达 {amount_yuan} 元将超过该批额度 {limit_yuan} 元（"
+        "该批已下达 {used_yuan} 元，尚可下达 {left_yuan} "
+        "元）"
+    )
+    template_en = (
+        "an appropriation of {amount_yuan} yuan would exceed the batch {batch} tranche of "
+        "{limit_yuan} yuan ({used_yuan} yuan appropriated in the batch, {left_yuan} yuan "
+        "left)"
+    )
 
 
 class BatchNotOpen(LedgerError):
@@ -110,6 +135,8 @@ class BatchNotOpen(LedgerError):
 
     code = "BATCH_NOT_OPEN"
     rule = "R2"
+    template_zh = "第 {batch} 批尚未开放：{reason_zh}"
+    template_en = "batch {batch} is not open: {reason_en}"
 
 
 class BudgetExceedsAllocation(LedgerError):
@@ -117,6 +144,11 @@ class BudgetExceedsAllocation(LedgerError):
 
     code = "BUDGETS_EXCEED_ALLOCATION"
     rule = "R3"
+    template_zh = "{what_zh}将达 {total_yuan} 元，超过分配额 {limit_yuan} 元（可用 {left_yuan} 元）"
+    template_en = (
+        "{what_en} would reach {total_yuan} yuan, above the allocation of {limit_yuan} yuan "
+        "({left_yuan} yuan available)"
+    )
 
 
 class CategoryShareExceeded(LedgerError):
@@ -124,6 +156,16 @@ class CategoryShareExceeded(LedgerError):
 
     code = "CATEGORY_MAX_SHARE_EXCEEDED"
     rule = "R3"
+    template_zh = (
+        "「{category_zh}」预算增加 {amount_yuan} 元将达 {total_yuan} 元，"
+        "超过其上限 {limit_yuan} 元（分配额的 {share_percent}%，"
+        "或已批准例外的额度），尚可安排 {left_yuan} 元"
+    )
+    template_en = (
+        "{category_en} budgets would grow by {amount_yuan} yuan to {total_yuan} yuan, above "
+        "their ceiling of {limit_yuan} yuan ({share_percent}% of the allocation, or an approved "
+        "exception's limit); {left_yuan} yuan left"
+    )
 
 
 class DisbursementExceedsBudget(LedgerError):
@@ -131,6 +173,10 @@ class DisbursementExceedsBudget(LedgerError):
 
     code = "DISBURSEMENT_EXCEEDS_BUDGET"
     rule = "R4"
+    template_zh = "项目 {project_code}（预算 {limit_yuan} 元，已拨付 {used_yuan} 元）：{reason_zh}"
+    template_en = (
+        "project {project_code} (budget {limit_yuan} yuan, {used_yuan} yuan disbursed): {reason_en}"
+    )
 
 
 class InsufficientCash(LedgerError):
@@ -138,6 +184,13 @@ class InsufficientCash(LedgerError):
 
     code = "INSUFFICIENT_CASH"
     rule = "R4"
+    template_zh = (
+        "{what_zh} {amount_yuan} 元超过县在 {business_date} 及其后的可用资金 {left_yuan} 元"
+    )
+    template_en = (
+        "{what_en} of {amount_yuan} yuan exceeds the county's cash of {left_yuan} yuan available "
+        "on {business_date} and after"
+    )
 
 
 class ExpenditureExceedsDisbursed(LedgerError):
@@ -145,6 +198,14 @@ class ExpenditureExceedsDisbursed(LedgerError):
 
     code = "EXPENDITURE_EXCEEDS_DISBURSED"
     rule = "R5"
+    template_zh = (
+        "支出 {amount_yuan} 元超过项目 {project_code} 在 {business_date} 及其后"
+        "已拨付未支出的 {left_yuan} 元"
+    )
+    template_en = (
+        "an expenditure of {amount_yuan} yuan exceeds project {project_code}'s disbursed "
+        "and unspent {left_yuan} yuan on {business_date} and after"
+    )
 
 
 class ReversalTargetInvalid(LedgerError):
@@ -152,6 +213,8 @@ class ReversalTargetInvalid(LedgerError):
 
     code = "REVERSAL_TARGET_INVALID"
     rule = "R6"
+    template_zh = "冲销 {target_entry_id} 无效：{reason_zh}"
+    template_en = "the reversal of {target_entry_id} is invalid: {reason_en}"
 
 
 class ReversalExceedsEntry(LedgerError):
@@ -159,6 +222,15 @@ class ReversalExceedsEntry(LedgerError):
 
     code = "REVERSAL_EXCEEDS_ENTRY"
     rule = "R6"
+    template_zh = (
+        "冲销 {amount_yuan} 元超过条目 {target_entry_id} 未冲销的 {left_yuan} 元（"
+        "原额 {limit_yuan} 元，已冲"
+        "销 {used_yuan} 元）"
+    )
+    template_en = (
+        "a reversal of {amount_yuan} yuan exceeds the {left_yuan} yuan of entry {target_entry_id} "
+        "not yet reversed (entry {limit_yuan} yuan, {used_yuan} yuan reversed)"
+    )
 
 
 class ReversalBelowSpent(LedgerError):
@@ -166,6 +238,15 @@ class ReversalBelowSpent(LedgerError):
 
     code = "REVERSAL_BELOW_SPENT"
     rule = "R6"
+    template_zh = (
+        "冲销 {amount_yuan} 元将低于项目 {project_code} 已支出的金额："
+        "在 {business_date} 及其后已拨付未支出仅 {left_yuan} "
+        "元"
+    )
+    template_en = (
+        "a reversal of {amount_yuan} yuan would go below what project {project_code} already "
+        "spent: only {left_yuan} yuan is disbursed and unspent on {business_date} and after"
+    )
 
 
 class DateOutsidePeriod(LedgerError):
@@ -173,6 +254,8 @@ class DateOutsidePeriod(LedgerError):
 
     code = "DATE_OUTSIDE_PERIOD"
     rule = "R7"
+    template_zh = "业务日期 {business_date} {reason_zh}"
+    template_en = "business date {business_date} {reason_en}"
 
 
 class PeriodClosed(LedgerError):
@@ -180,6 +263,13 @@ class PeriodClosed(LedgerError):
 
     code = "PERIOD_CLOSED"
     rule = "R7"
+    template_zh = (
+        "{year} 年度已结账（业务日期 {business_date}）：更正请在未结年度以新条目记录并引用原条目"
+    )
+    template_en = (
+        "year {year} is closed (business date {business_date}): record corrections in the "
+        "open year, referencing the original entry"
+    )
 
 
 class NotPermitted(LedgerError):
@@ -194,6 +284,13 @@ class EntryConflict(LedgerError):
 
     code = "ENTRY_ID_CONFLICT"
     rule = "R9"
+    template_zh = (
+        "条目 {entry_id} 已存在且内容不同（版本 {version}）：重试请原样重发，新条目请用新的条目编号"
+    )
+    template_en = (
+        "entry {entry_id} exists with different content (version {version}): resend a retry "
+        "unchanged, give a new entry a new id"
+    )
 
 
 class UnknownProject(LedgerError):
@@ -201,6 +298,8 @@ class UnknownProject(LedgerError):
 
     code = "UNKNOWN_PROJECT"
     rule = "reference"
+    template_zh = "县 {county_code} 没有项目 {project_code}"
+    template_en = "county {county_code} has no project {project_code}"
 
 
 class UnknownCounty(LedgerError):
@@ -208,6 +307,8 @@ class UnknownCounty(LedgerError):
 
     code = "UNKNOWN_COUNTY"
     rule = "reference"
+    template_zh = "县 {county_code} 未纳入项目 {programme}"
+    template_en = "county {county_code} is not admitted to {programme}"
 
 
 class UnknownProgramme(LedgerError):
@@ -215,6 +316,8 @@ class UnknownProgramme(LedgerError):
 
     code = "UNKNOWN_PROGRAMME"
     rule = "reference"
+    template_zh = "项目 {programme} 尚未开设"
+    template_en = "programme {programme} was never opened"
 
 
 class AlreadyExists(LedgerError):
@@ -222,6 +325,8 @@ class AlreadyExists(LedgerError):
 
     code = "ALREADY_EXISTS"
     rule = "reference"
+    template_zh = "{what_zh}已记录，不能再次记录"
+    template_en = "{what_en} is already recorded"
 
 
 class AllocationExceedsProgramme(LedgerError):

@@ -7,7 +7,9 @@ genesis value) and its own `event_hash`, computed by `ledger.chain` before the e
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any, TypeVar
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate
 
@@ -34,11 +36,11 @@ class ChainedEvent(Aggregate.Event):
     prev_hash: str
     event_hash: str
 
-    def apply(self, aggregate: Any) -> None:
+    def apply(self, aggregate: ChainedAggregate) -> None:
         aggregate.head_hash = self.event_hash
         self.when(aggregate)
 
-    def when(self, aggregate: Any) -> None:
+    def when(self, aggregate: ChainedAggregate) -> None:
         """Evolve the aggregate's state; overridden by each event."""
 
 
@@ -46,12 +48,12 @@ class ChainedCreated(Aggregate.Created, ChainedEvent):
     """The first event of a hash-chained stream."""
 
 
-def event_data(event: Any) -> dict[str, Any]:
+def event_data(event: object) -> dict[str, Any]:
     """The domain fields of an event: what its hash covers besides the chain's own fields."""
-    return {k: v for k, v in event.__dict__.items() if k not in NON_DATA_FIELDS}
+    return {k: v for k, v in vars(event).items() if k not in NON_DATA_FIELDS}
 
 
-def event_type(event_or_class: Any) -> str:
+def event_type(event_or_class: object) -> str:
     """The stable type name that enters the hash."""
     cls = event_or_class if isinstance(event_or_class, type) else type(event_or_class)
     return str(cls.__qualname__)
@@ -65,7 +67,7 @@ def recompute_hash(event: Any) -> str:
     )
 
 
-def _data(actor: Actor, business_date: dt.date, fields: dict[str, Any]) -> dict[str, Any]:
+def _data(actor: Actor, business_date: dt.date, fields: Mapping[str, object]) -> dict[str, Any]:
     data = {**actor.as_fields(), "business_date": business_date.isoformat(), **fields}
     check_subset(data)
     fields_module.check_event_text(data)
@@ -82,8 +84,8 @@ class ChainedAggregate(Aggregate):
 
     @classmethod
     def _open(
-        cls: type[A], event_class: type[ChainedCreated], stream_id: Any, actor: Actor,
-        business_date: dt.date, **fields: Any,
+        cls: type[A], event_class: type[ChainedCreated], stream_id: UUID, actor: Actor,
+        business_date: dt.date, **fields: object,
     ) -> A:
         data = _data(actor, business_date, fields)
         ts = event_class.create_timestamp()
@@ -97,7 +99,7 @@ class ChainedAggregate(Aggregate):
 
     def _record(
         self, event_class: type[ChainedEvent], actor: Actor, business_date: dt.date,
-        **fields: Any,
+        **fields: object,
     ) -> None:
         data = _data(actor, business_date, fields)
         ts = event_class.create_timestamp()

@@ -3,7 +3,8 @@
 A snapshot is written with an HMAC-SHA256 tag under a key the application process holds and
 the database role cannot read (`docs/audit.md`, "Snapshots"). Loading one checks, before the
 state is used: the stored row is a snapshot of a ledger aggregate, its tag verifies, and its
-head hash is the hash of the stored event at its version. Anything else is ignored and the
+head hash is the hash of the stored event at its version, and its state has the layout
+(`class_version`) of the code that reads it. Anything else is ignored and the
 stream is replayed from its events. Without a key, snapshots are neither written nor read.
 
 The tag is HMAC-SHA256(key, canonical JSON of)::
@@ -80,7 +81,9 @@ class AuthenticatedSnapshots(EventStore[UUID]):
 
     def __init__(self, mapper: Mapper[UUID], recorder: AggregateRecorder,
                  events: AggregateRecorder, key: bytes | None,
-                 aggregate_topics: frozenset[str]) -> None:
+                 aggregate_topics: Mapping[str, int]) -> None:
+        """`aggregate_topics`: the topic of each aggregate class snapshotted, with the
+        `class_version` of its state's layout (1 when it has none)."""
         super().__init__(mapper, recorder)
         self.events_recorder, self.key, self.aggregate_topics = events, key, aggregate_topics
         self.used = 0  # snapshots that verified and were handed out, since start
@@ -152,7 +155,12 @@ class AuthenticatedSnapshots(EventStore[UUID]):
                                 state["head_hash"], str(topic), state)
         except (TypeError, ValueError):  # not encodable: not one we wrote
             return None
-        return doc if hmac.compare_digest(want, tag) else None
+        if not hmac.compare_digest(want, tag):
+            return None
+        # A snapshot of another layout of the state (written before an upgrade) is ours but
+        # would be misread: it is ignored like any other, and the stream replayed.
+        return doc if state.get("class_version", 1) == self.aggregate_topics[str(topic)] \
+            else None
 
     def _head_matches(self, stream_id: Any, version: int, head_hash: Any) -> bool:
         """The stored event at the snapshot's version has the snapshot's head hash."""

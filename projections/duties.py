@@ -4,6 +4,9 @@ acceptance. Pure functions of the rules, the county's milestones and its first a
 - Monthly reports are due for every month from the month of the county's first appropriation to
   the month of the acceptance deadline, each by day `monthly_report_due_day` (the 4th: "before
   the 5th") of the following month. Reports for other months are listed too, marked not required.
+  A month's report may be corrected: each later report of the month is its next version. The
+  duty is judged by the first version (a correction does not make a report late, nor a late
+  one on time); the latest version is the month's report, with its entry id and date.
 - Typical cases: the first within `typical_case_interval_months` of the first appropriation,
   each next one within that interval of the previous (or of the missed due date), while the due
   date falls on or before the acceptance deadline.
@@ -21,6 +24,7 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from ledger.county_state import report_due
 from ledger.rules import ProgrammeRules
 from projections import model as M
 from projections.source import Milestone
@@ -40,8 +44,10 @@ class ReportDuty:
     required: bool
     status: str
     status_zh: str
-    submitted_on: str | None
-    entry_id: str
+    submitted_on: str | None  # the first version's date
+    entry_id: str  # the latest version's
+    versions: int = 0  # reports of the month: 1, or more when corrected
+    corrected_on: str | None = None  # the latest version's date, when there are several
 
 
 @dataclass(frozen=True)
@@ -104,24 +110,25 @@ def _periods(first: dt.date, last: dt.date) -> list[str]:
     return out
 
 
-def report_due(rules: ProgrammeRules, period: str) -> dt.date:
-    after = add_months(dt.date(int(period[:4]), int(period[5:]), 1), 1)
-    return after.replace(day=rules.monthly_report_due_day)
-
-
 def monthly_reports(rules: ProgrammeRules, first_appropriation: dt.date | None,
                     milestones: Iterable[Milestone], on: dt.date) -> list[ReportDuty]:
-    submitted = {m.ref: m for m in milestones if m.kind == M.REPORT}
+    versions: dict[str, list[Milestone]] = {}  # by month, in log order
+    for m in milestones:
+        if m.kind == M.REPORT:
+            versions.setdefault(m.ref, []).append(m)
     required = (_periods(first_appropriation, rules.acceptance_deadline)
                 if first_appropriation is not None else [])
     duties = []
-    for period in sorted(set(required) | set(submitted)):
-        report, due = submitted.get(period), report_due(rules, period)
-        done = M.day_date(report.day) if report else None
+    for period in sorted(set(required) | set(versions)):
+        reports, due = versions.get(period, []), report_due(rules, period)
+        done = M.day_date(reports[0].day) if reports else None
         status = _judge(done, due, on)
-        duties.append(ReportDuty(period, due.isoformat(), period in required, status,
-                                 DUTY_ZH[status], done.isoformat() if done else None,
-                                 report.entry_id if report else ""))
+        latest = reports[-1] if reports else None
+        duties.append(ReportDuty(
+            period, due.isoformat(), period in required, status, DUTY_ZH[status],
+            done.isoformat() if done else None, latest.entry_id if latest else "",
+            len(reports), M.day_date(latest.day).isoformat()
+            if latest is not None and len(reports) > 1 else None))
     return duties
 
 

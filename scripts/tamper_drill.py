@@ -354,7 +354,7 @@ def plant_snapshot(t: Target) -> str:
         county = Actor("drill-officer", "county", agg.county_code)
         # On the county's newest business date: an open year (an entry in a closed year would
         # be refused for its date alone, whatever the snapshot said).
-        day = max(entry["d"] for entry in agg.entries.values())
+        day = max(entry["business_date"] for entry in agg.entries.values())
         try:
             app.execute({"programme": agg.programme, "county_code": agg.county_code,
                          "kind": "disbursement", "entry_id": "PLANTED-D1",

@@ -506,7 +506,7 @@ def test_r6_partial_reversals_cumulatively_bounded(app: FundLedger) -> None:
     assert_balances(app, appropriated=Y("5000000.00"), disbursed=Y("40.00"))
     assert_rejected(app, reversal("X2", "D1", "40.01"), COUNTY_ACTOR, E.ReversalExceedsEntry, "R6")
     ok(app, reversal("X2", "D1", "40.00"), COUNTY_ACTOR)
-    assert fund(app).entries["D1"]["r"] == Y("100.00")
+    assert fund(app).entries["D1"]["reversed_fen"] == Y("100.00")
     assert_balances(app, appropriated=Y("5000000.00"), disbursed=0)
     assert_project(app, "P1", budget=Y("1000000.00"))
 

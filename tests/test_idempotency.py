@@ -167,7 +167,7 @@ def test_replay_of_a_reversal(funded: FundLedger) -> None:
     original = app.execute(reversal("X1", "D1", "60.00"), COUNTY_ACTOR)
     replays(app, reversal("X1", "D1", "60.00"), COUNTY_ACTOR, original)
     assert fund(app).disbursed_fen == 4000
-    assert fund(app).entries["D1"]["r"] == 6000
+    assert fund(app).entries["D1"]["reversed_fen"] == 6000
 
 
 def test_replay_of_a_project_registration(funded: FundLedger) -> None:

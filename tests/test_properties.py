@@ -506,7 +506,7 @@ class LedgerMachine(RuleBasedStateMachine):
             assert f.projects[code]["disbursed_fen"] == p.disbursed
             assert f.projects[code]["expended_fen"] == p.expended
         for entry_id, e in m.entries.items():
-            assert f.entries[entry_id]["r"] == e.reversed
+            assert f.entries[entry_id]["reversed_fen"] == e.reversed
 
     @invariant()
     def identities_hold(self) -> None:
@@ -523,7 +523,7 @@ class LedgerMachine(RuleBasedStateMachine):
         for batch, total in f.by_batch.items():
             assert 0 <= total <= TRANCHE_CAP[int(batch)]
         for entry in f.entries.values():
-            assert 0 <= entry["r"] <= entry["a"]
+            assert 0 <= entry["reversed_fen"] <= entry["amount_fen"]
         self.check_model(f)
 
     @invariant()

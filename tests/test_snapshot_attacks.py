@@ -30,7 +30,7 @@ from ledger import errors as E
 from ledger.application import FundLedger
 from ledger.county import county_stream_id
 from ledger.rules import packaged_rules
-from ledger.snapshots import SNAPSHOT_KEY_SETTING, canonical_state
+from ledger.snapshots import SNAPSHOT_KEY_SETTING, canonical_state, snapshot_mac
 from ledger.stores import is_postgres, store_env
 from tests.conftest import (
     ALLOCATION_FEN,
@@ -116,15 +116,19 @@ def attacker_url(store_url: str) -> Iterator[str]:
             conn.execute(f"DROP ROLE {role}")
 
 
-def plant(reader: FundLedger, url: str, poison: Callable[[dict[str, Any]], None]) -> int:
+def plant(reader: FundLedger, url: str, poison: Callable[[dict[str, Any]], None],
+          key: bytes | None = None) -> int:
     """Insert a snapshot of the county's true state at its head version, poisoned; its
-    version. The attacker tags it with a key of its own."""
+    version. The attacker tags it with a key of its own; with `key`, the row is tagged as the
+    ledger tags its own (a snapshot the ledger wrote)."""
     agg: Any = project_aggregate(None, reader.events.get(STREAM))
     snap = Snapshot.take(agg)
     poison(snap.state)
     forged_key = os.urandom(32)
-    object.__setattr__(snap, "mac", hmac.new(forged_key, canonical_state(snap.state),
-                                             hashlib.sha256).hexdigest())
+    mac = hmac.new(forged_key, canonical_state(snap.state), hashlib.sha256).hexdigest() \
+        if key is None else snapshot_mac(key, STREAM, agg.version, snap.state["head_hash"],
+                                         snap.topic, snap.state)
+    object.__setattr__(snap, "mac", mac)
     stored = reader.mapper.to_stored_event(snap)
     row = (stored.originator_id, stored.originator_version, stored.topic, stored.state)
     if is_postgres(url):
@@ -192,7 +196,7 @@ def _forget_d1(state: dict[str, Any]) -> None:
 
 def _alter_d1(state: dict[str, Any]) -> None:
     """D1's remembered content changed (an honest retry must not be refused as a conflict)."""
-    state["entries"]["D1"]["f"] = "0" * 64
+    state["entries"]["D1"]["fingerprint"] = "0" * 64
 
 
 @pytest.mark.parametrize("poison", [_forget_d1, _alter_d1], ids=["forgotten", "altered"])
@@ -419,3 +423,41 @@ def test_the_cli_uses_the_key_file(tmp_path: Any, store_url: str) -> None:
     assert snapshot_rows(store_url) > 0
     code, report = verify(store_url)
     assert code == 0, report["findings"]
+
+
+def old_layout(state: dict[str, Any]) -> None:
+    """The state as the code before the state's `class_version` 2 wrote it: one-letter entry
+    keys, one entry id per month's report, no class_version."""
+    state.pop("class_version", None)
+    state["entries"] = {entry_id: {"k": e["kind"], "a": e["amount_fen"], "r": e["reversed_fen"],
+                                   "p": e["ref"], "v": e["version"], "f": e["fingerprint"],
+                                   "d": e["business_date"]}
+                        for entry_id, e in state["entries"].items()}
+    state["reports"] = {month: ids[0] for month, ids in state["reports"].items()}
+    state["acceptance"] = {}
+
+
+def test_a_snapshot_of_an_older_state_layout_is_ignored_and_the_county_replayed(
+        keyed: Factory, store_url: str) -> None:
+    """A snapshot the ledger itself wrote (its tag verifies) before the state's layout changed
+    is never read: a new process ignores it, replays the county, and judges on that state."""
+    county_with_cash(keyed())
+    writer = keyed()
+    key = writer._snapshot_key
+    assert key is not None
+    version = plant(writer, store_url, old_layout, key=key)
+    fresh = keyed()
+    loaded = fresh.county(PROGRAMME, COUNTY)
+    snapshots: Any = fresh.snapshots
+    assert (snapshots.ignored, snapshots.used) == (1, 0)
+    replayed: Any = project_aggregate(None, fresh.events.get(STREAM))
+    assert loaded.version == replayed.version == version
+    assert loaded.entries == replayed.entries and loaded.cash_fen == 940_000_00
+    before = event_count(fresh)
+    with pytest.raises(E.InsufficientCash):
+        fresh.execute(disbursement("D-BIG", "940000.01", "2020-04-05"), COUNTY_ACTOR)
+    assert fresh.execute(disbursement("D4", "940000", "2020-04-05"), COUNTY_ACTOR).version == \
+        version + 1
+    assert event_count(fresh) == before + 1
+    code, report = verify(store_url)  # never used, so not a finding (a note of verify's)
+    assert code == 0 and report["intact"], report["findings"]

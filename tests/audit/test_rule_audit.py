@@ -143,7 +143,8 @@ def test_a_forged_event_breaking_a_rule_is_reported_by_both_verifiers(
 
 def test_honest_history_audits_clean(ledger: FundLedger, store_url: str, tmp_path: Path) -> None:
     """The fixture county with a closed year, an exception, batch 2 after its decision, a
-    recovery and its reversal: no finding online or offline."""
+    recovery and its reversal, a monthly report and its correction (a second version of the
+    month): no finding online or offline."""
     _close_2020(ledger)
     steps = [
         (cmd("ratio_exception", entry_id="X1", category="public_services", limit="5500000",
@@ -159,6 +160,10 @@ def test_honest_history_audits_clean(ledger: FundLedger, store_url: str, tmp_pat
              reason="错收", business_date="2021-03-03"), PROVINCE),
         (cmd("reversal", entry_id="RD3", target_entry_id="D3", amount="10.00",
              reason="录入错误", business_date="2021-03-03"), COUNTY_ACTOR),
+        (cmd("monthly_report", period="2021-02", summary="二月进展",
+             business_date="2021-03-03"), COUNTY_ACTOR),
+        (cmd("monthly_report", period="2021-02", summary="二月进展（更正）",
+             business_date="2021-03-08"), COUNTY_ACTOR),
     ]
     for payload, actor in steps:
         ledger.execute(payload, actor)

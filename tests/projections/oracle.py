@@ -186,8 +186,12 @@ def _duties(f: Fold, rules: ProgrammeRules, on: dt.date) -> dict[str, Any]:
     appropriations = [dt.date.fromisoformat(e.business_date) for _, e in f.kept
                       if isinstance(e, CountyFund.AppropriationReceived)]
     first = min(appropriations) if appropriations else None
-    reports = {e.period: dt.date.fromisoformat(e.business_date) for _, e in f.kept
-               if isinstance(e, CountyFund.MonthlyReportSubmitted)}
+    reports: dict[str, dt.date] = {}  # a month's first report judges it; later ones correct it
+    versions: dict[str, int] = {}
+    for _, e in f.kept:
+        if isinstance(e, CountyFund.MonthlyReportSubmitted):
+            reports.setdefault(e.period, dt.date.fromisoformat(e.business_date))
+            versions[e.period] = versions.get(e.period, 0) + 1
     periods = set(reports)
     if first is not None:
         month = dt.date(first.year, first.month, 1)
@@ -198,7 +202,8 @@ def _duties(f: Fold, rules: ProgrammeRules, on: dt.date) -> dict[str, Any]:
     for period in periods:
         due = _months_later(dt.date(int(period[:4]), int(period[5:]), 1), 1).replace(
             day=rules.monthly_report_due_day)
-        out["reports"][period] = (_judge(reports.get(period), due, on), reports.get(period))
+        out["reports"][period] = (_judge(reports.get(period), due, on), reports.get(period),
+                                  versions.get(period, 0))
     cases = sorted(dt.date.fromisoformat(e.business_date) for _, e in f.kept
                    if isinstance(e, CountyFund.TypicalCaseReported))
     out["cases"], start = [], first
@@ -239,7 +244,7 @@ def normalize(s: Any) -> dict[str, Any]:
                                  e.recovered_fen, e.carry_out_fen, e.rate_bp, e.status_zh,
                                  e.final) for e in s.execution}
     out["reports"] = {r.period: (r.status, dt.date.fromisoformat(r.submitted_on)
-                                 if r.submitted_on else None) for r in s.reports}
+                                 if r.submitted_on else None, r.versions) for r in s.reports}
     out["cases"] = [(dt.date.fromisoformat(c.due), c.status,
                      dt.date.fromisoformat(c.reported_on) if c.reported_on else None)
                     for c in s.typical_cases]
