@@ -80,3 +80,9 @@ def result(r: Result, as_json: bool) -> None:
          f"  version {r.version}")
     click.echo(f"  event hash {r.event_hash}" + (f"  log position {r.position}"
                                                  if r.position else ""))
+    if r.report is not None:  # a monthly report: which version, and on time or late
+        rep = r.report
+        fix = f"，更正 {rep.supersedes} / corrects {rep.supersedes}" if rep.supersedes else ""
+        echo(f"  月报 {rep.period} 第 {rep.version} 版{fix}；截止 {rep.due_date}："
+             f"{rep.timeliness_zh} / report {rep.period} version {rep.version}, due "
+             f"{rep.due_date}: {rep.timeliness.replace('_', ' ')}")

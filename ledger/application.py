@@ -387,7 +387,8 @@ class FundLedger(Application[UUID]):
             if actor is None:
                 raise InvalidField("未指明操作人", "the item names no actor", "actor")
             programme = F.identifier(payload.get("programme"), "programme")
-            county_code = F.text(payload.get("county_code"), "county_code", max_chars=6)
+            county_code = F.text(payload.get("county_code"), "county_code",
+                                 max_chars=F.DIVISION_CODE_CHARS)
             spec, entry_id, args = parse_county_command(payload)
             authorise_scope(actor, county_code)  # before anything is said about the county
             ctx = Context(actor, self.rules(programme), self.today())

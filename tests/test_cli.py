@@ -129,3 +129,16 @@ def test_demo_then_verify_in_a_fresh_process(store_url: str) -> None:
     again = subprocess.run([*exe, "--db", db, "demo"], capture_output=True, text=True,
                            check=False, timeout=60)
     assert again.returncode == 2 and "already holds events" in again.stderr
+
+
+def test_a_monthly_report_answer_says_its_version_and_whether_it_was_on_time(small: str) -> None:
+    """The answer to a submission names the version, what it corrects, and on time or late."""
+    first = run(small, "record", "monthly-report", "--county", "441423", "--period", "2020-04",
+                "--summary", "本月无支出", "--date", "2020-05-03", *CTY)
+    assert first.exit_code == 0, first.output
+    assert "第 1 版" in first.output and "按时" in first.output and "on time" in first.output
+    again = run(small, "record", "monthly-report", "--county", "441423", "--period", "2020-04",
+                "--summary", "更正", "--date", "2020-05-20", *CTY)
+    assert again.exit_code == 0, again.output
+    assert "第 2 版" in again.output and "corrects report:2020-04" in again.output
+    assert "逾期报送" in again.output and "late" in again.output
