@@ -19,6 +19,7 @@ from uuid import UUID
 from audit.schema import CHECKPOINTS, COSIGNATURES, KEYS, LEAVES, NODES, schema_statements
 from audit.streams import STREAM_PAGE_ROWS, PageQuery, prefetched, unframe
 from ledger.application import FundLedger
+from ledger.errors import StoreUnavailable
 from ledger.locks import LOG_LOCK_KEY
 from ledger.stores import store_env
 
@@ -29,8 +30,15 @@ PG_EVENTS_TABLE = f"{FundLedger.name.lower()}_events"  # the library names it af
 SQLITE_LOCK_TIMEOUT_S = 30
 PG_CONNECT_TIMEOUT_S = 5
 
-class StoreMissing(OSError):
-    """The store named by the URL does not exist (a SQLite file that was never created)."""
+class StoreMissing(StoreUnavailable):
+    """The store named by the URL does not exist (a SQLite file that was never created): a
+    usage error, like the CLI's own check for a ledger file."""
+
+    code = "STORE_MISSING"
+    template_zh = ("账本文件不存在：{path}；请先运行 `fundledger init` 或 `fundledger demo`，"
+                   "或给出 --db")
+    template_en = ("no ledger at {path}: run `fundledger init` or `fundledger demo` first, "
+                   "or give --db")
 
 
 class Cursor:
@@ -140,7 +148,7 @@ class LogDB:
         else:
             path = self._env["SQLITE_DBNAME"]
             if not Path(path).exists():
-                raise StoreMissing(f"no ledger at {path}")
+                raise StoreMissing.of("db", path=path)
             # mode=rw: never create an empty file where a ledger was expected.
             self._conn = sqlite3.connect(f"file:{Path(path).absolute()}?mode=rw", uri=True,
                                          isolation_level=None, timeout=SQLITE_LOCK_TIMEOUT_S,

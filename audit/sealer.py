@@ -39,7 +39,7 @@ class _Page:
     size: int
     leaves: list[Leaf]
     nodes: list[tuple[int, int, bytes]]
-    refusal: str | None = None
+    refusal: dict[str, object] | None = None  # SealRefused's details, less `sealed`
 
 
 def seal(db: LogDB, page: int = SEAL_PAGE_EVENTS) -> int:
@@ -58,7 +58,7 @@ def seal(db: LogDB, page: int = SEAL_PAGE_EVENTS) -> int:
             log.insert_nodes(cur, p.nodes)
         total += len(p.leaves)
         if p.refusal is not None:
-            raise SealRefused(p.refusal, total)
+            raise SealRefused.of("event", **p.refusal, sealed=total)
         if len(p.rows) < page:
             return total
 
@@ -84,9 +84,8 @@ def _append(cur: Cursor, p: _Page) -> None:
             heads[sid] = (head[0], head[1].hex()) if head else (0, GENESIS_HASH)
         problem, recomputed = _check(row, sid, heads[sid])
         if problem is not None:
-            p.refusal = (f"拒绝封存 / refusing to seal: stream {sid} version "
-                         f"{row.originator_version} (notification {row.id}): {problem}; "
-                         "run `fundledger verify`")
+            p.refusal = {"stream": sid, "version": row.originator_version,
+                         "notification": row.id, "problem": problem}
             return
         digest = bytes.fromhex(recomputed)
         for level, index, h in new_nodes_for_append(size, leaf_hash(digest), reader):

@@ -8,21 +8,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import signal
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
-import psycopg
 
 from api import render
-from api.cli.kit import DEFAULT_PROGRAMME, EXIT_RULE, EXIT_USAGE, STORE_INT, Ctx, fail
+from api.cli.kit import DEFAULT_PROGRAMME, STORE_INT, Ctx, errors_mapped
 from audit.db import LogDB
-from audit.errors import AuditError
-from ledger.errors import LedgerError, StoreInconsistent
+from audit.errors import NoCheckpoint
+from ledger.errors import StoreInconsistent
 
 ENV_LOG_KEY = "LEDGER_LOG_KEY"
 CHECKPOINT_EVERY_S = 10.0
@@ -30,26 +28,9 @@ CHECKPOINT_EVERY_S = 10.0
 
 @contextmanager
 def audit_errors(ctx: Ctx) -> Iterator[LogDB]:
-    """The store's log; refusals exit 1, usage and I/O errors exit 2."""
-    from audit.note import NoteError
-
-    try:
-        with LogDB(ctx.db) as db:
-            yield db
-    except AuditError as e:
-        _fail(ctx, EXIT_RULE, "refused", str(e))
-    except LedgerError as e:  # only the store URL can raise one here
-        _fail(ctx, EXIT_USAGE, "usage", str(e))
-    except (OSError, NoteError, ValueError) as e:
-        _fail(ctx, EXIT_USAGE, "usage", f"{type(e).__name__}: {e}")
-    except (sqlite3.Error, psycopg.Error) as e:
-        _fail(ctx, EXIT_USAGE, "io", f"无法读写存储 / cannot use the store: {e}")
-
-
-def _fail(ctx: Ctx, code: int, kind: str, message: str) -> NoReturn:
-    if ctx.as_json:
-        render.emit_json({"error": {"kind": kind, "message": message}})
-    fail(code, f"拒绝 / refused: {message}" if kind == "refused" else f"错误 / error: {message}")
+    """The store's log; errors reported as everywhere (api.cli.kit, the table in api.errors)."""
+    with errors_mapped(ctx), LogDB(ctx.db) as db:
+        yield db
 
 
 def _key(path: str | None) -> Any:
@@ -135,10 +116,8 @@ def keys_init(ctx: Ctx, out: str, origin: str) -> None:
     """Make the log's key (file mode 0600) and print its verifier key (vkey)."""
     from audit.keyfile import create_key_file, log_vkey
 
-    try:
+    with errors_mapped(ctx):
         vkey = log_vkey(origin, create_key_file(Path(out), origin))
-    except OSError as e:
-        _fail(ctx, EXIT_USAGE, "usage", str(e))
     if ctx.as_json:
         render.emit_json({"key_file": out, "origin": origin, "vkey": vkey})
     else:
@@ -208,8 +187,8 @@ def checkpoint(ctx: Ctx, size: int | None) -> None:
         if db.has_log(cur):
             cp = log.latest_checkpoint(cur) if size is None else log.checkpoint_at(cur, size)
         if cp is None:
-            raise AuditError("没有这样的检查点 / no such checkpoint: sign one with "
-                             "`fundledger seal --key FILE`")
+            raise NoCheckpoint.of("size", which_zh="这一大小的" if size is not None else "",
+                                  which_en="such " if size is not None else "", size=size)
         cosigs = log.cosignatures(cur, cp.seq)
     note = log.cosigned_note(cp.note, cosigs)
     if ctx.as_json:
@@ -319,6 +298,7 @@ def proof(ctx: Ctx, leaf: int | None, old_size: int | None, size: int | None) ->
     with audit_errors(ctx) as db, db.snapshot() as cur:
         latest = log.latest_checkpoint(cur) if db.has_log(cur) else None
         n = size if size is not None else (latest.size if latest else 0)
+        _proof_in_range(log.tail(cur)[0] if latest else 0, n, leaf, old_size)
         started = time.perf_counter()
         if leaf is not None:
             path = log.with_nodes(cur, lambda r: merkle.inclusion_proof(r, leaf, n))
@@ -330,6 +310,19 @@ def proof(ctx: Ctx, leaf: int | None, old_size: int | None, size: int | None) ->
         doc["proof"] = b64_list(path)
         doc["ms"] = round((time.perf_counter() - started) * 1000, 3)
     render.emit_json(doc)
+
+
+def _proof_in_range(leaves: int, n: int, leaf: int | None, old_size: int | None) -> None:
+    """A usage error unless the proof asked for exists in the sealed log of `leaves` leaves."""
+    if n > leaves:
+        raise click.UsageError(f"大小 {n} 超过日志的 {leaves} 个叶子 / size {n} is beyond the "
+                               f"log's {leaves} leaves")
+    if leaf is not None and leaf >= n:
+        raise click.UsageError(f"叶子 {leaf} 不在大小为 {n} 的树中 / leaf {leaf} is not in a "
+                               f"tree of size {n}")
+    if old_size is not None and not 0 < old_size <= n:
+        raise click.UsageError(f"没有从大小 {old_size} 到 {n} 的一致性证明 / no consistency "
+                               f"proof from size {old_size} to {n}")
 
 
 def _ledger_statements(views: Any) -> Any:
