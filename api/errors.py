@@ -28,6 +28,7 @@ from audit.db import StoreMissing
 from audit.errors import (
     AuditError,
     AuditFileUnreadable,
+    BundleNotReadable,
     NoCheckpoint,
     NoReceipt,
     NoteInvalid,
@@ -41,12 +42,13 @@ from audit.keyfile import KeyFileError
 from audit.log import MissingNode
 from audit.merkle import ProofError
 from audit.note import NoteError
+from audit.offline.bundle import BundleUnreadable
 from ledger import errors as E
 
 EXIT_OK, EXIT_RULE, EXIT_USAGE = 0, 1, 2
 STORE_ERRORS = (sqlite3.Error, psycopg.Error, PersistenceError)
 # The lower layers' errors that `ledger_error` maps to a LedgerError.
-LOWER_ERRORS = (*STORE_ERRORS, NoteError, ProofError)
+LOWER_ERRORS = (*STORE_ERRORS, NoteError, ProofError, BundleUnreadable)
 CAUSE_SHOWN_MAX_CHARS = 200
 # What a store error's text says, and how it is told (first match wins).
 _STORE_CAUSES = (
@@ -77,7 +79,8 @@ UNKNOWN = Outcome(EXIT_RULE, 404, "the command names something the ledger does n
 CONFLICT = Outcome(EXIT_RULE, 409, "a rule that the ledger's present state refuses, or the "
                                    "audit log refuses")
 CORRUPT = Outcome(EXIT_RULE, 500, "the store contradicts itself: a failed verification")
-MALFORMED = Outcome(EXIT_USAGE, 400, "the input cannot be read as a command, note or key")
+MALFORMED = Outcome(EXIT_USAGE, 400, "the input cannot be read as a command, note, key or "
+                                     "bundle")
 UNAVAILABLE = Outcome(EXIT_USAGE, 503, "the store cannot be used now; nothing was recorded "
                                        "(try again)")
 MISCONFIGURED = Outcome(EXIT_USAGE, 500, "the operator's configuration: the store URL, a key "
@@ -106,7 +109,7 @@ TABLE: dict[type[E.LedgerError], Outcome] = {
     E.ReversalBelowSpent: CONFLICT, E.DateOutsidePeriod: CONFLICT, E.PeriodClosed: CONFLICT,
     SealRefused: CONFLICT, SigningRefused: CONFLICT, WitnessRefused: CONFLICT,
     E.StoreInconsistent: CORRUPT, MissingNode: CORRUPT,
-    E.InputMalformed: MALFORMED, NoteInvalid: MALFORMED,
+    E.InputMalformed: MALFORMED, NoteInvalid: MALFORMED, BundleNotReadable: MALFORMED,
     E.StoreUnavailable: UNAVAILABLE, StoreMissing: UNAVAILABLE,
     E.ConcurrencyExhausted: UNAVAILABLE,
     E.StoreUrlInvalid: MISCONFIGURED, KeyFileError: MISCONFIGURED,

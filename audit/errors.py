@@ -5,13 +5,13 @@ Which exit code and HTTP status each gets is said once, in `api.errors`.
 The offline verifier's building blocks (`audit.note`, `audit.merkle`, `audit.checkpoint`,
 `audit.offline`) keep their own plain standard-library errors (`NoteError`, `ProofError`,
 `BundleUnreadable`), and `lifted` maps them to the classes below where an online edge meets
-them. Why not make those LedgerErrors too: the offline verifier is what an auditor runs on
-a bundle with nothing of the application installed, and its trust base is kept to the
-standard library, `cryptography`, the canonical encoding and the shared checks (issue 8; the
-test tests/audit/test_offline_imports.py holds it). `ledger.errors` is standard-library-only
-today, but it is the domain's module and grows with the domain; an auditor should not have to
-review it, nor should a later import there break the verifier. The offline verifier is its own
-process and reports its errors itself (exit 2, `audit.offline.cli`).
+them (`api.errors.LOWER_ERRORS`). Why not make those LedgerErrors too: the offline verifier
+is what an auditor runs on a bundle with nothing of the application installed, and its trust
+base is kept to the standard library, `cryptography`, the canonical encoding and the shared
+checks (issue 8; tests/audit/test_offline_imports.py holds it). `ledger.errors` is
+standard-library-only today, but it is the domain's module and grows with the domain; an
+auditor should not have to review it, nor should a later import there break the verifier.
+The offline verifier is its own process and reports its errors itself (`audit.offline.cli`).
 """
 
 from __future__ import annotations
@@ -106,6 +106,15 @@ class ProofInvalid(AuditError):
     template_en = "the proof does not hold: {reason}"
 
 
+class BundleNotReadable(AuditError):
+    """An audit bundle cannot be read at all: no manifest, not a bundle, a file missing
+    (`audit.offline.bundle.BundleUnreadable` at an online edge)."""
+
+    code = "BUNDLE_UNREADABLE"
+    template_zh = "无法读取审计包：{reason}"
+    template_en = "the audit bundle cannot be read: {reason}"
+
+
 def lifted(e: Exception) -> LedgerError | None:
     """The LedgerError for a plain error of the offline verifier's building blocks, or None.
 
@@ -113,7 +122,10 @@ def lifted(e: Exception) -> LedgerError | None:
     is carried as `reason`, with the Chinese said by the class."""
     from audit.merkle import ProofError
     from audit.note import NoteError
+    from audit.offline.bundle import BundleUnreadable
 
+    if isinstance(e, BundleUnreadable):
+        return BundleNotReadable.of("bundle", reason=str(e))
     if isinstance(e, NoteError):
         return NoteInvalid.of("note", reason=str(e))
     if isinstance(e, ProofError):

@@ -18,6 +18,7 @@ import audit.log
 from api import errors as table
 from audit.merkle import ProofError
 from audit.note import MalformedNoteError
+from audit.offline.bundle import BundleUnreadable
 from ledger import errors as E
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -87,6 +88,9 @@ def test_lower_layer_errors_become_ledger_errors() -> None:
     assert note.en.endswith("note has no signature lines") and "签名注记" in note.zh
     proof = table.ledger_error(ProofError("inclusion proof for leaf 3 of 5: too short"))
     assert isinstance(proof, audit.errors.ProofInvalid) and table.exit_code(proof) == 1
+    bundle = table.ledger_error(BundleUnreadable("/b has no readable manifest.json"))
+    assert isinstance(bundle, audit.errors.BundleNotReadable) and table.exit_code(bundle) == 2
+    assert bundle.code == "BUNDLE_UNREADABLE" and "审计包" in bundle.zh
     missing = audit.log.MissingNode.of("log", level=4, index=7)
     assert missing.details == {"level": 4, "index": 7}
     assert "第 4 层第 7 个" in missing.zh and "level 4, index 7" in missing.en
