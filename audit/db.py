@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -62,7 +62,16 @@ class Cursor:
         if not self.postgres:
             exprs = ", ".join(expr for expr, _ in columns)
             sql = f"SELECT {exprs} FROM {tables} WHERE {where} ORDER BY {columns[key][0]}"
-            yield from self.raw.connection.cursor().execute(sql)
+            cursor = self.raw.connection.cursor()
+            try:
+                # Not `yield from`: that closes the cursor when the generator is dropped, which
+                # may be after the connection closed (an error mid-stream), and Python then
+                # prints the failed close as a traceback.
+                for row in cursor.execute(sql):  # noqa: UP028 - see above
+                    yield row
+            finally:
+                with suppress(sqlite3.ProgrammingError):  # the connection closed first
+                    cursor.close()
             return
         query = PageQuery(columns, tables, where, key, page, span)
         pages = (prefetched(query.pages(self._sibling())) if self._sibling is not None
@@ -300,7 +309,11 @@ class EventRow:
         self.originator_id = originator_id
         self.originator_version = version
         self.topic = topic
-        self.state = bytes(state)
+        # A state retyped TEXT behind the library's back is read as its UTF-8 bytes: the chain
+        # and the hash then judge its content (bytes() of a str is a TypeError, an internal
+        # error instead of a finding).
+        self.state = (state.encode("utf-8", "surrogateescape") if isinstance(state, str)
+                      else bytes(state))
 
 
 _STREAM_IDS: dict[Any, str] = {}

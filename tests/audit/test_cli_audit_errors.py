@@ -89,3 +89,23 @@ def test_a_witness_state_that_is_not_one(tmp_path: Path, sealed: LogDB, store_ur
         r = run(store_url, "witness", "cosign", "--dir", str(wdir))
         assert_clean(r, 2, "AUDIT_FILE_UNREADABLE")
         assert str(wdir / "state.json") in r.output
+
+
+def test_an_event_retyped_as_text_is_a_finding_not_a_crash(ledger: FundLedger,
+                                                           store_url: str) -> None:
+    """An event whose state was rewritten as TEXT with other content (SQLite lets whoever holds
+    the file): `verify` reports it and `seal` refuses it (exit 1), with no internal error and
+    no traceback from a cursor closed after its connection."""
+    if not store_url.startswith("sqlite"):
+        pytest.skip("a PostgreSQL bytea column holds no text")
+    execute(store_url, "UPDATE stored_events SET state = replace(CAST(state AS TEXT), "
+                       "'\"business_date\":\"2020-05-03\"', '\"business_date\":\"2020-05-04\"') "
+                       "WHERE rowid = (SELECT max(rowid) FROM stored_events WHERE "
+                       "CAST(state AS TEXT) LIKE '%\"business_date\":\"2020-05-03\"%')")
+    before = event_count(ledger)
+    verified = run(store_url, "verify")
+    assert verified.exit_code == 1 and "BROKEN" in verified.output, verified.output
+    sealed = run(store_url, "seal")
+    assert_clean(sealed, 1, "SEAL_REFUSED")
+    assert "Traceback" not in verified.output and "internal error" not in verified.output
+    assert event_count(ledger) == before
