@@ -21,6 +21,7 @@ from rich.text import Text
 from api import present
 from ledger import fields as F
 from ledger.application import Result
+from ledger.errors import LedgerError
 
 
 def console() -> Console:
@@ -30,6 +31,21 @@ def console() -> Console:
 def safe(value: Any, keep_newlines: bool = False) -> str:
     """A value as text that is safe to print on a terminal (see the module docstring)."""
     return F.escape_refused(str(value), "\n" if keep_newlines else "")
+
+
+def error_text(e: LedgerError, refused: bool) -> str:
+    """An error for people: the rule, the code and the field, then the Chinese and the English
+    message, each once, on two lines:
+
+        拒绝 / rejected: R2 [TRANCHE_EXCEEDED] 字段 amount：第 1 批下达 … 元将超过…
+          field amount: an appropriation of … yuan would exceed …
+    """
+    head = "拒绝 / rejected" if refused else "错误 / error"
+    rule = f"{e.rule} " if e.rule else ""
+    # Not said twice: a message that begins by naming its field keeps it there.
+    named = not e.field or (f"字段 {e.field}" in e.zh and f"field {e.field}" in e.en)
+    field_zh, field_en = ("", "") if named else (f"字段 {e.field}：", f"field {e.field}: ")
+    return f"{head}: {rule}[{e.code}] {field_zh}{e.zh}\n  {field_en}{e.en}"
 
 
 def echo(text: str, err: bool = False) -> None:

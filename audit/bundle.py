@@ -25,7 +25,7 @@ from audit import formats as FMT
 from audit import log, merkle
 from audit.chains import decode_row
 from audit.db import COSIGNATURES, Cursor, EventRow, LogDB, stream_id_of
-from audit.errors import AuditError
+from audit.errors import NoCheckpoint
 from audit.log import LeafRow, StoredCheckpoint
 from audit.statements import StatementBuilder
 from ledger.chain import canonical_bytes, hash_document
@@ -197,8 +197,7 @@ def export(db: LogDB, directory: Path, scope: Scope, page: int = 5000,
     with db.snapshot() as cur:
         latest = log.latest_checkpoint(cur) if db.has_log(cur) else None
         if latest is None:
-            raise AuditError("没有已签名的检查点 / no signed checkpoint to export against: run "
-                             "`fundledger seal --key FILE` first")
+            raise NoCheckpoint.of("checkpoint", which_zh="可据以导出的", which_en="")
         selected = _selected_streams(db, cur, scope)
         with (directory / FMT.EVENTS).open("wb") as ev, (directory / FMT.LEAVES).open("wb") \
                 as lv:

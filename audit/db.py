@@ -13,13 +13,14 @@ import fcntl
 import os
 import sqlite3
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, Self
 from uuid import UUID
 
 from audit.schema import CHECKPOINTS, COSIGNATURES, KEYS, LEAVES, NODES, schema_statements
 from audit.streams import STREAM_PAGE_ROWS, PageQuery, prefetched, unframe
+from ledger.errors import StoreUnavailable
 from ledger.locks import LOG_LOCK_KEY, SEALER_LOCK_KEY
 from ledger.sql import (
     PG_EVENTS_TABLE,
@@ -34,8 +35,15 @@ __all__ = ["CHECKPOINTS", "COSIGNATURES", "KEYS", "LEAVES", "NODES", "Cursor", "
            "LogDB", "StoreMissing", "stream_id_of"]
 SQLITE_SEALER_LOCK_SUFFIX = ".sealer-lock"  # SQLite has no advisory locks: a file's flock
 
-class StoreMissing(OSError):
-    """The store named by the URL does not exist (a SQLite file that was never created)."""
+class StoreMissing(StoreUnavailable):
+    """The store named by the URL does not exist (a SQLite file that was never created): a
+    usage error, like the CLI's own check for a ledger file."""
+
+    code = "STORE_MISSING"
+    template_zh = ("账本文件不存在：{path}；请先运行 `fundledger init` 或 `fundledger demo`，"
+                   "或给出 --db")
+    template_en = ("no ledger at {path}: run `fundledger init` or `fundledger demo` first, "
+                   "or give --db")
 
 
 class Cursor(QmarkCursor):
@@ -59,7 +67,16 @@ class Cursor(QmarkCursor):
         if not self.postgres:
             exprs = ", ".join(expr for expr, _ in columns)
             sql = f"SELECT {exprs} FROM {tables} WHERE {where} ORDER BY {columns[key][0]}"
-            yield from self.raw.connection.cursor().execute(sql)
+            cursor = self.raw.connection.cursor()
+            try:
+                # Not `yield from`: that closes the cursor when the generator is dropped, which
+                # may be after the connection closed (an error mid-stream), and Python then
+                # prints the failed close as a traceback.
+                for row in cursor.execute(sql):  # noqa: UP028 - see above
+                    yield row
+            finally:
+                with suppress(sqlite3.ProgrammingError):  # the connection closed first
+                    cursor.close()
             return
         query = PageQuery(columns, tables, where, key, page, span)
         pages = (prefetched(query.pages(self._sibling())) if self._sibling is not None
@@ -142,7 +159,7 @@ class LogDB:
         else:
             path = self._env["SQLITE_DBNAME"]
             if not Path(path).exists():
-                raise StoreMissing(f"no ledger at {path}")
+                raise StoreMissing.of("db", path=path)
             # mode=rw: never create an empty file where a ledger was expected.
             self._conn = sqlite3.connect(f"file:{Path(path).absolute()}?mode=rw", uri=True,
                                          isolation_level=None, timeout=SQLITE_LOCK_TIMEOUT_S,
@@ -323,7 +340,11 @@ class EventRow:
         self.originator_id = originator_id
         self.originator_version = version
         self.topic = topic
-        self.state = bytes(state)
+        # A state retyped TEXT behind the library's back is read as its UTF-8 bytes: the chain
+        # and the hash then judge its content (bytes() of a str is a TypeError, an internal
+        # error instead of a finding).
+        self.state = (state.encode("utf-8", "surrogateescape") if isinstance(state, str)
+                      else bytes(state))
 
 
 _STREAM_IDS: dict[Any, str] = {}

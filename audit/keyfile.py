@@ -25,13 +25,20 @@ from audit.note import (
     public_key_bytes,
     validate_key_name,
 )
+from ledger.errors import LedgerError
 
 KEY_FILE_MODE = 0o600
 KEY_FILE_MAX_BYTES = 4096
 
 
-class KeyFileError(OSError):
-    """A key file is missing, exists already, is readable by others, or is malformed."""
+class KeyFileError(LedgerError):
+    """A key file is missing, exists already, is readable by others, is malformed, or cannot be
+    written; or the key's name is not a valid signed-note key name. An I/O error."""
+
+    code = "KEY_FILE_UNUSABLE"
+    rule = "io"
+    template_zh = "{why_zh}"  # each names the file `path` where it reads best
+    template_en = "{why_en}"
 
 
 def create_key_file(path: Path, name: str) -> Ed25519PrivateKey:
@@ -44,7 +51,8 @@ def create_key_file(path: Path, name: str) -> Ed25519PrivateKey:
     try:
         validate_key_name(name)
     except NoteError as e:
-        raise KeyFileError(f"密钥名称无效 / invalid key name: {e}") from None
+        raise KeyFileError.of("name", path=str(path), why_zh=f"密钥名称无效：{e}",
+                              why_en=f"invalid key name: {e}") from None
     if os.path.lexists(path):
         raise _exists(path)
     key = Ed25519PrivateKey.generate()
@@ -64,9 +72,12 @@ def create_key_file(path: Path, name: str) -> Ed25519PrivateKey:
     except KeyFileError:
         raise
     except OSError as e:
-        raise KeyFileError(
-            f"无法写入密钥文件 {path}：{e.strerror or e}；未留下任何文件 / cannot write the key "
-            f"file {path}: {e.strerror or e}; no file was left") from None
+        cause = e.strerror or str(e)
+        raise KeyFileError.of("key", path=str(path), why_zh=f"无法写入密钥文件 {path}：{cause}；"
+                                                           "未留下任何文件",
+                              why_en=f"cannot write the key file {path}: {cause}; no file "
+                                     "was left",
+                              cause=cause) from None
     finally:
         if tmp:
             with suppress(FileNotFoundError):
@@ -75,8 +86,8 @@ def create_key_file(path: Path, name: str) -> Ed25519PrivateKey:
 
 
 def _exists(path: Path) -> KeyFileError:
-    return KeyFileError(f"{path} 已存在，密钥从不覆盖 / {path} exists already; a key is never "
-                        "overwritten")
+    return KeyFileError.of("key", path=str(path), why_zh=f"{path} 已存在，密钥从不覆盖",
+                           why_en=f"{path} exists already; a key is never overwritten")
 
 
 def _write_all(fd: int, content: bytes) -> None:
@@ -120,17 +131,27 @@ def load_key_file(path: Path) -> tuple[str, Ed25519PrivateKey]:
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise KeyFileError(f"no key file at {path}") from None
+        raise KeyFileError.of("key", path=str(path), why_zh=f"没有密钥文件 {path}",
+                              why_en=f"no key file at {path}") from None
     if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise KeyFileError(
-            f"{path} is accessible by group or others (mode {stat.S_IMODE(st.st_mode):04o}); "
-            f"refusing to use it: chmod 600 {path}")
+        mode = f"{stat.S_IMODE(st.st_mode):04o}"
+        raise KeyFileError.of("key", path=str(path), mode=mode,
+                              why_zh=f"{path} 可被同组或其他用户访问（权限 {mode}），拒绝使用："
+                                     f"chmod 600 {path}",
+                              why_en=f"{path} is accessible by group or others (mode {mode}); "
+                                     f"refusing to use it: chmod 600 {path}")
     if st.st_size > KEY_FILE_MAX_BYTES:
-        raise KeyFileError(f"{path} is too large to be a key file")
+        raise KeyFileError.of("key", path=str(path), size_bytes=st.st_size,
+                              max_bytes=KEY_FILE_MAX_BYTES,
+                              why_zh=f"{path} 有 {st.st_size} 字节，超过密钥文件上限 "
+                                     f"{KEY_FILE_MAX_BYTES} 字节",
+                              why_en=f"{path} is too large to be a key file ({st.st_size} "
+                                     f"bytes, at most {KEY_FILE_MAX_BYTES})")
     try:
         return parse_skey(path.read_text("ascii").strip())
     except (NoteError, UnicodeDecodeError) as e:
-        raise KeyFileError(f"{path} is not a signed-note private key: {e}") from None
+        raise KeyFileError.of("key", path=str(path), why_zh=f"{path} 不是签名注记格式的私钥：{e}",
+                              why_en=f"{path} is not a signed-note private key: {e}") from None
 
 
 def log_vkey(name: str, key: Ed25519PrivateKey) -> str:

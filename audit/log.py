@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from audit.db import CHECKPOINTS, COSIGNATURES, KEYS, LEAVES, NODES, Cursor
 from audit.keyhistory import KeyRecord
 from audit.merkle import HASH_SIZE, leaf_hash, subtree_decomposition
+from ledger.errors import StoreInconsistent
 
 NODE_QUERY_CHUNK = 400  # (level, index) pairs per IN (...) query
 T = TypeVar("T")
@@ -169,11 +170,18 @@ class _Prefetched:
         try:
             return self.nodes[(level, index)]
         except KeyError:
-            raise MissingNode(f"the log has no node at level {level}, index {index}") from None
+            raise MissingNode.of("log", level=level, index=index) from None
 
 
-class MissingNode(LookupError):
-    """A stored node a root or proof needs is missing (the tables were tampered with)."""
+class MissingNode(StoreInconsistent):
+    """A stored node a root or proof needs is missing: the log's tables were changed outside
+    the ledger (they are append-only). Nothing can be proved from them until verified."""
+
+    code = "LOG_NODE_MISSING"
+    template_zh = ("日志缺少第 {level} 层第 {index} 个节点（日志表在账本之外被改动过）：请运行 "
+                   "`fundledger verify`")
+    template_en = ("the log has no node at level {level}, index {index} (its tables were "
+                   "changed outside the ledger): run `fundledger verify`")
 
 
 def with_nodes(cur: Cursor, compute: Callable[[Any], T]) -> T:

@@ -41,7 +41,9 @@ _NODE_PREFIX = b"\x01"
 
 
 class ProofError(ValueError):
-    """An inclusion or consistency proof failed to verify; the message says why."""
+    """An inclusion or consistency proof failed to verify; the message says why. Plain, like
+    `audit.note.NoteError` and for the same reason; online edges map it to
+    `audit.errors.ProofInvalid`."""
 
 
 class NodeReader(Protocol):

@@ -59,7 +59,10 @@ _ED25519_TYPES = (SIG_TYPE_ED25519, SIG_TYPE_COSIGNATURE_V1)
 
 
 class NoteError(ValueError):
-    """Base class of every signed-note failure; the message says what was wrong."""
+    """Base class of every signed-note failure; the message says what was wrong (in English,
+    after the specification). A plain standard-library error on purpose: the offline verifier
+    uses this module and imports nothing of the application; online edges map it to
+    `audit.errors.NoteInvalid` (see that module's docstring)."""
 
 
 class MalformedNoteError(NoteError):

@@ -17,6 +17,24 @@ from audit.formats import b64_list
 MS_PER_S = 1000
 
 
+class ProofOutOfRange(ValueError):
+    """The proof asked for does not exist in the sealed log: a leaf or size beyond it, or a
+    consistency proof from a size that is not in 1..size (a usage error, not a broken log)."""
+
+
+def _in_range(cur: Cursor, n: int, leaf: int | None, old_size: int | None) -> None:
+    leaves = log.tail(cur)[0] if n else 0
+    if n > leaves:
+        raise ProofOutOfRange(f"大小 {n} 超过日志的 {leaves} 个叶子 / size {n} is beyond the "
+                              f"log's {leaves} leaves")
+    if leaf is not None and not 0 <= leaf < n:
+        raise ProofOutOfRange(f"叶子 {leaf} 不在大小为 {n} 的树中 / leaf {leaf} is not in a "
+                              f"tree of size {n}")
+    if old_size is not None and not 0 < old_size <= n:
+        raise ProofOutOfRange(f"没有从大小 {old_size} 到 {n} 的一致性证明 / no consistency "
+                              f"proof from size {old_size} to {n}")
+
+
 def _tree_size(db: LogDB, cur: Cursor, size: int | None) -> int:
     """The size asked for, or the latest checkpoint's (0 for a log never signed)."""
     if size is not None:
@@ -34,18 +52,20 @@ def _timed(cur: Cursor, doc: dict[str, Any],
 
 
 def inclusion_proof(db: LogDB, leaf: int, size: int | None = None) -> dict[str, Any]:
-    """The inclusion proof of leaf `leaf` in the tree of `size` leaves (ValueError if the leaf
-    is not in it)."""
+    """The inclusion proof of leaf `leaf` in the tree of `size` leaves (ProofOutOfRange if the
+    leaf or the size is not in the sealed log)."""
     with db.snapshot() as cur:
         n = _tree_size(db, cur, size)
+        _in_range(cur, n, leaf, None)
         return _timed(cur, {"kind": "inclusion", "leaf_index": leaf, "tree_size": n},
                       lambda r: merkle.inclusion_proof(r, leaf, n))
 
 
 def consistency_proof(db: LogDB, old_size: int, size: int | None = None) -> dict[str, Any]:
-    """The consistency proof from the tree of `old_size` leaves to that of `size` (ValueError
-    if there is none: `old_size` larger, or beyond the log)."""
+    """The consistency proof from the tree of `old_size` leaves to that of `size`
+    (ProofOutOfRange if there is none: `old_size` larger or 0, or `size` beyond the log)."""
     with db.snapshot() as cur:
         n = _tree_size(db, cur, size)
+        _in_range(cur, n, None, old_size)
         return _timed(cur, {"kind": "consistency", "from_size": old_size, "tree_size": n},
                       lambda r: merkle.consistency_proof(r, old_size, n))

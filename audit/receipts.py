@@ -26,19 +26,22 @@ def _find_entry(db: LogDB, cur: Cursor, programme: str, county: str,
     for row in db.stream_events(cur, stream):
         if decode_row(row)[4].get("entry_id") == entry_id:
             return row
-    raise NoReceipt(f"县 {county} 没有条目 {entry_id} / county {county} of {programme} has no "
-                    f"entry {entry_id}")
+    raise NoReceipt.of("entry_id", why_zh=f"县 {county} 没有条目 {entry_id}",
+                       why_en=f"county {county} of {programme} has no entry {entry_id}",
+                       county=county, entry_id=entry_id)
 
 
 def _event_at_leaf(db: LogDB, cur: Cursor, index: int) -> EventRow:
     leaf = log.leaf_at(cur, index)
     if leaf is None:
-        raise NoReceipt(f"日志没有叶子 {index} / the log has no leaf {index}")
+        raise NoReceipt.of("leaf", why_zh=f"日志没有叶子 {index}",
+                           why_en=f"the log has no leaf {index}", leaf=index)
     key: Any = leaf.stream_id if db.postgres else UUID(leaf.stream_id).hex
     row = cur.one(f"SELECT {db.event_columns()} FROM {db.events_table} "
                   "WHERE originator_id = ? AND originator_version = ?", [key, leaf.version])
     if row is None:
-        raise NoReceipt(f"叶子 {index} 的事件不存在 / the event of leaf {index} is missing")
+        raise NoReceipt.of("leaf", why_zh=f"叶子 {index} 的事件不存在",
+                           why_en=f"the event of leaf {index} is missing", leaf=index)
     return EventRow(*row)
 
 
@@ -47,7 +50,8 @@ def receipt(db: LogDB, programme: str | None = None, county: str | None = None,
     """The receipt of an entry (programme, county, entry id) or of a leaf index."""
     with db.snapshot() as cur:
         if not db.has_log(cur):
-            raise NoReceipt("日志尚未封存 / the log was never sealed: run `fundledger seal`")
+            raise NoReceipt.of("log", why_zh="日志尚未封存：请运行 `fundledger seal`",
+                               why_en="the log was never sealed: run `fundledger seal`")
         if leaf_index is not None:
             row = _event_at_leaf(db, cur, leaf_index)
         else:
@@ -60,17 +64,21 @@ def _build(cur: Cursor, row: EventRow) -> dict[str, Any]:
     leaf = log.leaf_of_event(cur, row.id)
     sid = stream_id_of(row.originator_id)
     if leaf is None or (leaf.stream_id, leaf.version) != (sid, row.originator_version):
-        raise NoReceipt("条目尚未封存 / the entry is not sealed yet: run `fundledger seal`")
+        raise NoReceipt.of("entry_id", why_zh="条目尚未封存：请运行 `fundledger seal`",
+                           why_en="the entry is not sealed yet: run `fundledger seal`")
     checkpoint = log.covering_checkpoint(cur, leaf.index)
     if checkpoint is None:
-        raise NoReceipt("尚无覆盖该条目的签名检查点 / no signed checkpoint covers the entry yet: "
-                        "run `fundledger seal --key FILE`")
+        raise NoReceipt.of("checkpoint",
+                           why_zh="尚无覆盖该条目的签名检查点：请运行 `fundledger seal --key FILE`",
+                           why_en="no signed checkpoint covers the entry yet: run "
+                                  "`fundledger seal --key FILE`", leaf=leaf.index)
     event_type, timestamp, prev_hash, _, data = decode_row(row)
     doc = hash_document(sid, row.originator_version, event_type, timestamp, prev_hash, data)
     event_hash = hashlib.sha256(canonical_bytes(doc)).digest()
     if event_hash != leaf.event_hash:
-        raise NoReceipt("存储的事件与其叶子不符 / the stored event does not match its leaf: run "
-                        "`fundledger verify`")
+        raise NoReceipt.of("entry_id", why_zh="存储的事件与其叶子不符：请运行 `fundledger verify`",
+                           why_en="the stored event does not match its leaf: run "
+                                  "`fundledger verify`", leaf=leaf.index)
     proof = log.with_nodes(cur, lambda r: merkle.inclusion_proof(r, leaf.index, checkpoint.size))
     cosigs = log.cosignatures(cur, checkpoint.seq)
     _, records = log.key_records(cur)

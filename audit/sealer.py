@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from audit import log
 from audit.chains import decode_row
 from audit.db import Cursor, EventRow, LogDB, stream_id_of
-from audit.errors import AuditError, SealRefused
+from audit.errors import SealerRunning, SealRefused
 from audit.log import Leaf
 from audit.merkle import leaf_hash, new_nodes_for_append
 from audit.signing import sign_latest
@@ -49,7 +49,7 @@ class _Page:
     size: int
     leaves: list[Leaf]
     nodes: list[tuple[int, int, bytes]]
-    refusal: str | None = None
+    refusal: dict[str, object] | None = None  # SealRefused's details, less `sealed`
 
 
 def seal(db: LogDB, page: int = SEAL_PAGE_EVENTS) -> int:
@@ -68,7 +68,7 @@ def seal(db: LogDB, page: int = SEAL_PAGE_EVENTS) -> int:
             log.insert_nodes(cur, p.nodes)
         total += len(p.leaves)
         if p.refusal is not None:
-            raise SealRefused(p.refusal, total)
+            raise SealRefused.of("event", **p.refusal, sealed=total)
         if len(p.rows) < page:
             return total
 
@@ -94,9 +94,8 @@ def _append(cur: Cursor, p: _Page) -> None:
             heads[sid] = (head[0], head[1].hex()) if head else (0, GENESIS_HASH)
         problem, recomputed = _check(row, sid, heads[sid])
         if problem is not None:
-            p.refusal = (f"拒绝封存 / refusing to seal: stream {sid} version "
-                         f"{row.originator_version} (notification {row.id}): {problem}; "
-                         "run `fundledger verify`")
+            p.refusal = {"stream": sid, "version": row.originator_version,
+                         "notification": row.id, "problem": problem}
             return
         digest = bytes.fromhex(recomputed)
         for level, index, h in new_nodes_for_append(size, leaf_hash(digest), reader):
@@ -123,11 +122,6 @@ def _check(row: EventRow, sid: str, head: tuple[int, str]) -> tuple[str | None, 
     if recomputed != stored_hash:
         return "the event's content does not match its hash", ""
     return None, recomputed
-
-
-class SealerRunning(AuditError):
-    """Another process runs the store's sealing loop; one at a time is enough (and a second
-    would only wait for the log's lock at every page)."""
 
 
 @dataclass
@@ -158,8 +152,7 @@ def follow(db: LogDB, should_stop: Callable[[], bool], loop: Loop | None = None,
     loop = loop if loop is not None else Loop()
     with db.sealer_lock() as elected:
         if not elected:
-            raise SealerRunning("另一进程正在持续封存本存储 / another process is already sealing "
-                                "this store (`fundledger seal --follow`): one at a time")
+            raise SealerRunning.of()
         while not should_stop():
             sealed = seal(db)
             loop.sealed += sealed

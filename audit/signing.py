@@ -24,7 +24,8 @@ def _history(cur: Cursor) -> tuple[str, list[KeyRecord], KeyHistory]:
     history, problems = check_history(records)
     if problems:
         zh, en = problems[0]
-        raise SigningRefused(f"密钥历史无效 / the key history is invalid: {en} / {zh}")
+        raise SigningRefused.of("key", why_zh=f"密钥历史无效：{zh}",
+                                why_en=f"the key history is invalid: {en}")
     return origin, records, history
 
 
@@ -33,10 +34,13 @@ def _require_current(history: KeyHistory, key: VerifierKey) -> None:
         return
     current = history.current.vkey() if history.current else "none"
     if history.has(key):
-        raise SigningRefused(f"该密钥已被轮换 / this key was rotated out; the log's key is "
-                             f"now {current}")
-    raise SigningRefused(f"不是本日志的密钥 / this is not the log's key (the log's key is "
-                         f"{current}); change keys with `fundledger keys rotate`")
+        raise SigningRefused.of("key", why_zh=f"该密钥已被轮换，日志现在的密钥是 {current}",
+                                why_en=f"this key was rotated out; the log's key is now "
+                                       f"{current}", current=current)
+    raise SigningRefused.of("key", why_zh=f"不是本日志的密钥（日志的密钥是 {current}）；换密钥请用 "
+                                          "`fundledger keys rotate`",
+                            why_en=f"this is not the log's key (the log's key is {current}); "
+                                   "change keys with `fundledger keys rotate`", current=current)
 
 
 def _check_consistent(cur: Cursor, history: KeyHistory, latest: StoredCheckpoint, size: int,
@@ -45,21 +49,31 @@ def _check_consistent(cur: Cursor, history: KeyHistory, latest: StoredCheckpoint
     try:
         cp = verify_checkpoint(latest.note, history.keys_for(latest.size))
     except NoteError as e:
-        raise SigningRefused(f"最新检查点签名无效 / the latest checkpoint (size {latest.size}) "
-                             f"does not verify: {e}") from None
+        raise SigningRefused.of("checkpoint",
+                                why_zh=f"最新检查点（大小 {latest.size}）签名无效：{e}",
+                                why_en=f"the latest checkpoint (size {latest.size}) does not "
+                                       f"verify: {e}", size=latest.size) from None
     if (cp.size, cp.root) != (latest.size, latest.root) or latest.size > size:
-        raise SigningRefused(f"最新检查点（大小 {latest.size}）与日志不符 / the latest checkpoint "
-                             f"(size {latest.size}) does not match the log of {size} leaves")
+        raise SigningRefused.of("checkpoint",
+                                why_zh=f"最新检查点（大小 {latest.size}）与 {size} 个叶子的"
+                                       "日志不符",
+                                why_en=f"the latest checkpoint (size {latest.size}) does not "
+                                       f"match the log of {size} leaves",
+                                size=latest.size, leaves=size)
     old_root = log.with_nodes(cur, lambda r: merkle.root(r, latest.size))
     if old_root != latest.root:
-        raise SigningRefused(f"存储的树与检查点（大小 {latest.size}）不一致 / the stored tree no "
-                             f"longer has the root of checkpoint size {latest.size}")
+        raise SigningRefused.of("checkpoint",
+                                why_zh=f"存储的树已不再有检查点（大小 {latest.size}）的根",
+                                why_en=f"the stored tree no longer has the root of checkpoint "
+                                       f"size {latest.size}", size=latest.size)
     if 0 < latest.size < size:
         proof = log.with_nodes(cur, lambda r: merkle.consistency_proof(r, latest.size, size))
         try:
             merkle.require_consistency(latest.size, size, latest.root, root, proof)
         except merkle.ProofError as e:
-            raise SigningRefused(f"一致性证明失败 / not consistent: {e}") from None
+            raise SigningRefused.of("checkpoint", why_zh=f"一致性证明失败：{e}",
+                                    why_en=f"not consistent: {e}", size=latest.size,
+                                    leaves=size) from None
 
 
 def sign_latest(db: LogDB, name: str, key: Ed25519PrivateKey) -> tuple[StoredCheckpoint, bool]:
@@ -94,8 +108,10 @@ def rotate(db: LogDB, name: str, old: Ed25519PrivateKey, new: Ed25519PrivateKey)
     with db.write() as cur:
         origin, records, history = _history(cur)
         if not records:
-            raise SigningRefused("日志尚无密钥 / the log has no key yet: sign a first "
-                                 "checkpoint with `fundledger seal --key FILE`")
+            raise SigningRefused.of("key", why_zh="日志尚无密钥：请先用 `fundledger seal --key "
+                                                  "FILE` 签署第一个检查点",
+                                    why_en="the log has no key yet: sign a first checkpoint "
+                                           "with `fundledger seal --key FILE`")
         _require_current(history, VerifierKey(name, public_key_bytes(old)))
         size, _ = log.tail(cur)
         record = introduce(origin, new, size, previous=old)

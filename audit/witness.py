@@ -20,7 +20,7 @@ from audit import log, merkle
 from audit.checkpoint import Checkpoint, cosign
 from audit.cpcheck import check_checkpoint
 from audit.db import Cursor, LogDB
-from audit.errors import WitnessRefused
+from audit.errors import AuditFileUnreadable, WitnessRefused
 from audit.keyfile import cosigner_vkey, create_key_file, load_key_file
 from audit.keyhistory import KeyHistory, check_history, endorsed_by
 from audit.log import Cosignature, StoredCheckpoint
@@ -57,14 +57,21 @@ def init(directory: Path, name: str, log_vkey: str) -> str:
 
 
 def load_state(directory: Path) -> WitnessState:
+    path = directory / STATE_FILE
     try:
-        doc = json.loads((directory / STATE_FILE).read_text("utf-8"))
+        doc = json.loads(path.read_text("utf-8"))
     except FileNotFoundError:
         raise FileNotFoundError(f"no witness at {directory}: run `fundledger witness init`") \
             from None
-    if doc.get("format") != STATE_FORMAT:
-        raise ValueError(f"{directory / STATE_FILE} is not a {STATE_FORMAT} state")
-    return WitnessState(**doc)
+    except ValueError as e:  # not UTF-8 or not JSON
+        raise AuditFileUnreadable.of("dir", path=str(path), reason=str(e)) from None
+    if not isinstance(doc, dict) or doc.get("format") != STATE_FORMAT:
+        raise AuditFileUnreadable.of("dir", path=str(path), reason=f"not a {STATE_FORMAT} state")
+    try:
+        return WitnessState(**doc)
+    except TypeError:  # other fields than a state's
+        raise AuditFileUnreadable.of("dir", path=str(path),
+                                     reason=f"not a {STATE_FORMAT} state") from None
 
 
 def _save(directory: Path, state: WitnessState) -> None:
@@ -78,13 +85,17 @@ def _history(cur: Cursor, state: WitnessState) -> KeyHistory:
     _, records = log.key_records(cur)
     history, problems = check_history(records)
     if problems:
-        raise WitnessRefused(f"日志的密钥历史无效 / the log's key history is invalid: "
-                             f"{problems[0][1]}")
+        raise WitnessRefused.of("key", why_zh=f"日志的密钥历史无效：{problems[0][0]}",
+                                why_en=f"the log's key history is invalid: {problems[0][1]}")
     if not endorsed_by(history, [parse_vkey(v) for v in state.log_keys]):
-        raise WitnessRefused("日志的密钥历史中没有本见证人信任的密钥 / the log's key history does "
-                             "not hold a key this witness trusts")
+        raise WitnessRefused.of("key", why_zh="日志的密钥历史中没有本见证人信任的密钥",
+                                why_en="the log's key history does not hold a key this "
+                                       "witness trusts")
     if history.origin != state.origin:
-        raise WitnessRefused(f"origin {history.origin!r} is not {state.origin!r}")
+        raise WitnessRefused.of("origin", why_zh=f"日志来源 {history.origin!r} 不是 "
+                                                 f"{state.origin!r}",
+                                why_en=f"origin {history.origin!r} is not {state.origin!r}",
+                                origin=history.origin, expected=state.origin)
     return history
 
 
@@ -92,13 +103,17 @@ def _check_consistent(cur: Cursor, state: WitnessState, cp: Checkpoint) -> None:
     if state.size is None or state.root is None:
         return  # the first checkpoint this witness sees: nothing to be consistent with
     old_root = base64.b64decode(state.root)
+    sizes = {"cosigned_size": state.size, "size": cp.size}
+    where_zh = f"从已副署的大小 {state.size} 到 {cp.size}"
     where = f"from size {state.size} (cosigned) to {cp.size}"
     if cp.size < state.size:
-        raise WitnessRefused(f"拒绝副署：日志回退 / refused: the log went back {where}")
+        raise WitnessRefused.of("checkpoint", why_zh=f"日志回退（{where_zh}）",
+                                why_en=f"the log went back {where}", **sizes)
     if cp.size == state.size:
         if cp.root != old_root:
-            raise WitnessRefused(f"拒绝副署：同一大小的根不同 / refused: another root at size "
-                                 f"{cp.size}: the log forked")
+            raise WitnessRefused.of("checkpoint", why_zh=f"大小 {cp.size} 处的根不同：日志分叉",
+                                    why_en=f"another root at size {cp.size}: the log forked",
+                                    **sizes)
         return
     if state.size == 0:
         return
@@ -107,8 +122,8 @@ def _check_consistent(cur: Cursor, state: WitnessState, cp: Checkpoint) -> None:
                                                                         cp.size))
         merkle.require_consistency(state.size, cp.size, old_root, cp.root, proof)
     except (merkle.ProofError, log.MissingNode) as e:
-        raise WitnessRefused(f"拒绝副署：与已副署的检查点不一致 / refused: not consistent {where}: "
-                             f"{e}") from None
+        raise WitnessRefused.of("checkpoint", why_zh=f"与已副署的检查点不一致（{where_zh}）：{e}",
+                                why_en=f"not consistent {where}: {e}", **sizes) from None
 
 
 def cosign_latest(db: LogDB, directory: Path) -> tuple[StoredCheckpoint, Cosignature]:
@@ -118,13 +133,15 @@ def cosign_latest(db: LogDB, directory: Path) -> tuple[StoredCheckpoint, Cosigna
     with db.snapshot() as cur:
         latest = log.latest_checkpoint(cur) if db.has_log(cur) else None
         if latest is None:
-            raise WitnessRefused("日志尚无检查点 / the log has no checkpoint to cosign")
+            raise WitnessRefused.of("checkpoint", why_zh="日志尚无可副署的检查点",
+                                    why_en="the log has no checkpoint to cosign")
         history = _history(cur, state)
         try:
             cp = check_checkpoint(latest.note, history)
         except NoteError as e:
-            raise WitnessRefused(f"拒绝副署：检查点签名无效 / refused: the checkpoint does not "
-                                 f"verify: {e}") from None
+            raise WitnessRefused.of("checkpoint", why_zh=f"检查点签名无效：{e}",
+                                    why_en=f"the checkpoint does not verify: {e}",
+                                    size=latest.size) from None
         _check_consistent(cur, state, cp)
     stamp = int(time.time())
     line = cosign(parse_note(latest.note)[0], name, key, stamp)

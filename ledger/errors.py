@@ -84,15 +84,19 @@ class InvalidAmount(LedgerError):
 
     code = "AMOUNT_INVALID"
     rule = "R1"
+    template_zh = "金额无效（{field}={value}）：{why_zh}"
+    template_en = "invalid amount ({field}={value}): {why_en}"
 
-    def __init__(self, field: str, value: str, why: str) -> None:
+    def __init__(self, field: str, value: str, why_zh: str, why_en: str, **details: Any) -> None:
         if len(value) > VALUE_SHOWN_MAX_CHARS:  # a 120 KB "amount" is not echoed back whole
             value = value[:VALUE_SHOWN_MAX_CHARS] + "…"
+        # Each language once: the reason is given in both, and each message takes its own.
         super().__init__(
-            f"金额无效（{field}={value}）：{why}",
-            f"invalid amount ({field}={value}): {why}",
+            self.template_zh.format(field=field, value=value, why_zh=why_zh),
+            self.template_en.format(field=field, value=value, why_en=why_en),
             field=field,
             value=value,
+            **details,
         )
 
 
@@ -389,3 +393,15 @@ class StoreUnavailable(LedgerError):
 
     code = "STORE_UNAVAILABLE"
     rule = "io"
+    template_zh = "{what_zh}，命令未完成，未记录任何内容（{cause}）"
+    template_en = "{what_en}; the command did not complete and nothing was recorded ({cause})"
+
+
+class StoreUrlInvalid(InvalidField):
+    """The store URL (`--db`, LEDGER_DB) is not one the ledger can open: a usage error (CLI
+    exit 2), the operator's configuration rather than a command's field."""
+
+    code = "STORE_URL_INVALID"
+    rule = "io"
+    template_zh = "存储地址无效（{url}）：{why_zh}"
+    template_en = "invalid store URL ({url}): {why_en}"

@@ -24,27 +24,27 @@ _YUAN_RE = re.compile(r"([0-9]{1,15}|[0-9]{1,3}(,[0-9]{3}){1,4})(\.[0-9]{1,2})?"
 def parse_yuan(text: str, field: str = "amount") -> int:
     """Parse a yuan string with at most two decimals ("1234.50") into integer fen."""
     if not isinstance(text, str):
-        raise InvalidAmount(field, f"{text!r}", "not a string / 不是字符串")
+        raise InvalidAmount(field, f"{text!r}", "不是字符串", "not a string")
     stripped = text.strip()
     if not _YUAN_RE.fullmatch(stripped):
         raise InvalidAmount(
-            field, text, "expected yuan with at most two decimals / 应为最多两位小数的元金额"
+            field, text, "应为最多两位小数的元金额", "expected yuan with at most two decimals"
         )
     try:
         fen = Decimal(stripped.replace(",", "")) * FEN_PER_YUAN
     except InvalidOperation:  # pragma: no cover - the regex already excludes this
-        raise InvalidAmount(field, text, "not a number / 不是数字") from None
+        raise InvalidAmount(field, text, "不是数字", "not a number") from None
     return check_amount_fen(int(fen), field)
 
 
 def check_amount_fen(amount_fen: object, field: str = "amount_fen") -> int:
     """Return `amount_fen` if it is an int in 1..AMOUNT_FEN_MAX, else raise InvalidAmount."""
     if isinstance(amount_fen, bool) or not isinstance(amount_fen, int):
-        raise InvalidAmount(field, repr(amount_fen), "not a whole number of fen / 不是整数分")
+        raise InvalidAmount(field, repr(amount_fen), "不是整数分", "not a whole number of fen")
     if not 1 <= amount_fen <= AMOUNT_FEN_MAX:
         raise InvalidAmount(
-            field, str(amount_fen),
-            f"must be 1..{AMOUNT_FEN_MAX} fen / 须在 1 至 {AMOUNT_FEN_MAX} 分之间",
+            field, str(amount_fen), f"须在 1 至 {AMOUNT_FEN_MAX} 分之间",
+            f"must be 1..{AMOUNT_FEN_MAX} fen", min_fen=1, max_fen=AMOUNT_FEN_MAX,
         )
     return amount_fen
 

@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, unquote, urlparse
 
 from eventsourcing.sqlite import SQLiteFactory
 
-from ledger.errors import InvalidField
+from ledger.errors import StoreUrlInvalid
 from ledger.sql import POSTGRES_CONNECT_TIMEOUT_S, SQLITE_LOCK_TIMEOUT_S
 
 DEFAULT_URL = "sqlite:///ledger.db"
@@ -45,15 +45,13 @@ def is_postgres(url: str) -> bool:
 
 
 def store_env(url: str) -> dict[str, str]:
-    """The event-store settings for a store URL; InvalidField for anything else."""
+    """The event-store settings for a store URL; StoreUrlInvalid for anything else."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path[1:] if parsed.path.startswith("/") else parsed.path)
         if parsed.netloc or not path:
-            raise InvalidField(
-                f"无效的 SQLite 地址 {url}（应为 sqlite:///路径）",
-                f"invalid SQLite URL {url} (expected sqlite:///path)", "db",
-            )
+            raise StoreUrlInvalid.of("db", url=url, why_zh="应为 sqlite:///路径",
+                                     why_en="expected sqlite:///path")
         return {
             "PERSISTENCE_MODULE": "ledger.stores:PrivateSQLiteFactory",
             "SQLITE_DBNAME": path,
@@ -62,14 +60,16 @@ def store_env(url: str) -> dict[str, str]:
     if parsed.scheme in ("postgresql", "postgres"):
         dbname = parsed.path.lstrip("/")
         if not dbname:
-            raise InvalidField(f"PostgreSQL 地址缺少数据库名：{url}",
-                               f"PostgreSQL URL names no database: {url}", "db")
+            raise StoreUrlInvalid.of("db", url=url, why_zh="PostgreSQL 地址缺少数据库名",
+                                     why_en="a PostgreSQL URL names no database")
         options = parse_qs(parsed.query)
         create = options.get("create_tables", ["yes"])[-1]
         if create not in ("yes", "no") or set(options) - {"create_tables"}:
-            raise InvalidField(f"PostgreSQL 地址的参数无效：{parsed.query}",
-                               f"unsupported PostgreSQL URL options: {parsed.query} "
-                               "(only create_tables=yes|no)", "db")
+            raise StoreUrlInvalid.of("db", url=url,
+                                     why_zh=f"PostgreSQL 地址的参数无效：{parsed.query}"
+                                            "（只可 create_tables=yes|no）",
+                                     why_en=f"unsupported PostgreSQL URL options: "
+                                            f"{parsed.query} (only create_tables=yes|no)")
         return {
             "CREATE_TABLE": "y" if create == "yes" else "n",
             "PERSISTENCE_MODULE": "eventsourcing.postgres",
@@ -83,10 +83,8 @@ def store_env(url: str) -> dict[str, str]:
             "POSTGRES_CONNECT_TIMEOUT": str(POSTGRES_CONNECT_TIMEOUT_S),
             "APPLICATION_RECORDER_TOPIC": "ledger.pgstore:LedgerPostgresRecorder",
         }
-    raise InvalidField(
-        f"不支持的存储地址 {url}：应为 sqlite:///… 或 postgresql://…",
-        f"unsupported store URL {url}: expected sqlite:///... or postgresql://...", "db",
-    )
+    raise StoreUrlInvalid.of("db", url=url, why_zh="应为 sqlite:///… 或 postgresql://…",
+                             why_en="expected sqlite:///... or postgresql://...")
 
 
 def create_private_file(path: str) -> None:

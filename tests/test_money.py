@@ -189,7 +189,7 @@ def test_ledger_errors_survive_pickling() -> None:
 
     from ledger.errors import ImportFailed
 
-    for error in (InvalidAmount("amount", "x", "why"),
+    for error in (InvalidAmount("amount", "x", "原因", "why"),
                   ImportFailed("第 3 条", "item 3", "amount_fen", item=3)):
         again = pickle.loads(pickle.dumps(error))
         assert type(again) is type(error) and str(again) == str(error)

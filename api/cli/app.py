@@ -22,16 +22,9 @@ from api.cli import snapkey
 from api.cli import status as cli_status
 from api.cli import tokens as cli_tokens
 from api.cli import write as cli_write
-from api.cli.kit import (
-    EXIT_USAGE,
-    STORE_ERRORS,
-    Ctx,
-    io_error,
-    one_line,
-    report,
-    store_unavailable,
-)
+from api.cli.kit import Ctx, io_error, report
 from api.config import ENV_DB, ENV_NAMES, default_db_url
+from api.errors import EXIT_USAGE, LOWER_ERRORS, ledger_error, one_line
 from ledger.errors import LedgerError
 
 log = logging.getLogger("fundledger")
@@ -102,8 +95,8 @@ class LedgerGroup(click.Group):
             raise
         except LedgerError as e:
             report(e, _as_json(ctx))
-        except STORE_ERRORS as e:
-            report(store_unavailable(e), _as_json(ctx))
+        except LOWER_ERRORS as e:
+            report(ledger_error(e), _as_json(ctx))
         except OSError as e:
             io_error(e)
         except Exception as e:  # the process's top level: no traceback for any input

@@ -7,46 +7,28 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import sqlite3
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import click
-import psycopg
 
 from api import render
-from api.cli.kit import DEFAULT_PROGRAMME, EXIT_RULE, EXIT_USAGE, STORE_INT, Ctx, fail
+from api.cli.kit import DEFAULT_PROGRAMME, STORE_INT, Ctx, errors_mapped
 from api.config import ENV_LOG_KEY
 from audit.db import LogDB
-from audit.errors import AuditError
+from audit.errors import NoCheckpoint
 from audit.sealer import SIGN_EVERY_S
-from ledger.errors import LedgerError, StoreInconsistent
+from ledger.errors import StoreInconsistent
 
 
 @contextmanager
 def audit_errors(ctx: Ctx) -> Iterator[LogDB]:
-    """The store's log; refusals exit 1, usage and I/O errors exit 2."""
-    from audit.note import NoteError
-
-    try:
+    """The store's log; errors reported as everywhere (api.cli.kit, the table in api.errors)."""
+    with errors_mapped(ctx):
         yield ctx.log()
-    except AuditError as e:
-        _fail(ctx, EXIT_RULE, "refused", str(e))
-    except LedgerError as e:  # only the store URL can raise one here
-        _fail(ctx, EXIT_USAGE, "usage", str(e))
-    except (OSError, NoteError, ValueError) as e:
-        _fail(ctx, EXIT_USAGE, "usage", f"{type(e).__name__}: {e}")
-    except (sqlite3.Error, psycopg.Error) as e:
-        _fail(ctx, EXIT_USAGE, "io", f"无法读写存储 / cannot use the store: {e}")
-
-
-def _fail(ctx: Ctx, code: int, kind: str, message: str) -> NoReturn:
-    if ctx.as_json:
-        render.emit_json({"error": {"kind": kind, "message": message}})
-    fail(code, f"拒绝 / refused: {message}" if kind == "refused" else f"错误 / error: {message}")
 
 
 def _key(path: str | None) -> Any:
@@ -126,10 +108,8 @@ def keys_init(ctx: Ctx, out: str, origin: str) -> None:
     """Make the log's key (file mode 0600) and print its verifier key (vkey)."""
     from audit.keyfile import create_key_file, log_vkey
 
-    try:
+    with errors_mapped(ctx):
         vkey = log_vkey(origin, create_key_file(Path(out), origin))
-    except OSError as e:
-        _fail(ctx, EXIT_USAGE, "usage", str(e))
     if ctx.as_json:
         render.emit_json({"key_file": out, "origin": origin, "vkey": vkey})
     else:
@@ -199,8 +179,8 @@ def checkpoint(ctx: Ctx, size: int | None) -> None:
         if db.has_log(cur):
             cp = log.latest_checkpoint(cur) if size is None else log.checkpoint_at(cur, size)
         if cp is None:
-            raise AuditError("没有这样的检查点 / no such checkpoint: sign one with "
-                             "`fundledger seal --key FILE`")
+            raise NoCheckpoint.of("size", which_zh="这一大小的" if size is not None else "",
+                                  which_en="such " if size is not None else "", size=size)
         cosigs = log.cosignatures(cur, cp.seq)
     note = log.cosigned_note(cp.note, cosigs)
     if ctx.as_json:
@@ -307,8 +287,11 @@ def proof(ctx: Ctx, leaf: int | None, old_size: int | None, size: int | None) ->
         raise click.UsageError("--leaf N 与 --from SIZE 须且只须给出其一 / give exactly one of "
                                "--leaf N and --from SIZE")
     with audit_errors(ctx) as db:
-        doc = (proofs.inclusion_proof(db, leaf, size) if leaf is not None
-               else proofs.consistency_proof(db, old_size or 0, size))
+        try:
+            doc = (proofs.inclusion_proof(db, leaf, size) if leaf is not None
+                   else proofs.consistency_proof(db, old_size or 0, size))
+        except proofs.ProofOutOfRange as e:
+            raise click.UsageError(str(e)) from None
     render.emit_json(doc)
 
 
