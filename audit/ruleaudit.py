@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from audit.findings import Findings, LogFinding
+from audit.checks import Finding, Findings
 from audit.rulecounty import DISBURSEMENT, EXPENDITURE, HANDLERS, yuan
 from audit.ruledated import DatedBalance
 from audit.ruleentries import LOAD_MAX, EntryTable
@@ -307,7 +307,7 @@ class RuleAudit:
         code_of = county.code if county is not None else data.get("county_code")
         eid = data.get("entry_id") if county is not None else None
         place = f"county {code_of or '?'}" + (f" entry {eid}" if eid else "")
-        self.findings.add(LogFinding(CHECK, place, f"[{rule} {code}] {zh}", f"[{rule} {code}] {en}",
+        self.findings.add(Finding(CHECK, place, f"[{rule} {code}] {zh}", f"[{rule} {code}] {en}",
                                      stream_id=sid, version=version))
 
     # ---- the end --------------------------------------------------------------------------------
@@ -315,10 +315,7 @@ class RuleAudit:
     def finish(self, into: Findings) -> None:
         """The cross-stream checks, then every finding (and the exact count) added to `into`."""
         self._cross_check()
-        for finding in self.findings.items:
-            into.add(finding)
-        dropped = self.findings.count - len(self.findings.items)
-        into.count += dropped
+        into.merge(self.findings.items, self.findings.count)
 
     def _cross_check(self) -> None:
         """Every county fund admitted to its programme, with the same allocation."""

@@ -15,9 +15,10 @@ from typing import Any
 
 from audit import formats as FMT
 from audit.checkpoint import Checkpoint
+from audit.checks import LEAF_WITHOUT_EVENT, leaf_problem, link_problems
 from audit.compact import CompactRange
 from audit.merkle import EMPTY_ROOT, leaf_hash, verify_inclusion
-from audit.offline.bundle import BundleReport, _Bundle, _chain_problem, _event, _loads
+from audit.offline.bundle import BundleReport, _Bundle, _event, _loads
 from audit.offline.parallel import PARALLEL_MIN_BYTES, _scan_parallel
 from audit.ruleaudit import RuleAudit
 from audit.statements import StatementBuilder
@@ -45,29 +46,21 @@ def _leaf(r: BundleReport, i: int, line: bytes) -> dict[str, Any] | None:
 
 def _leaf_mismatch(r: BundleReport, i: int, leaf: dict[str, Any], doc: dict[str, Any] | None,
                    h: str, expect_index: int | None) -> None:
-    where = {"leaf_index": leaf["leaf_index"], "stream_id": leaf["stream_id"],
-             "version": leaf["version"]}
-    if expect_index is not None and leaf["leaf_index"] != expect_index:
-        r.add("leaves", f"leaf line {i + 1}", f"叶子序号应为 {expect_index}",
-              f"the leaf index should be {expect_index}", **where)
-    elif doc is None:
-        return
-    elif (leaf["stream_id"], leaf["version"]) != (doc["stream_id"], doc["version"]):
-        r.add("leaves", f"leaf {leaf['leaf_index']}",
-              "叶子与同一位置的事件不符（事件被删除、插入或重排）",
-              "the leaf is not of the event at its place (events deleted, inserted or "
-              "reordered)", **where)
-    elif leaf["event_hash"] != h:
-        r.add("leaves", f"leaf {leaf['leaf_index']}",
-              "事件的哈希与其 Merkle 叶子不符（内容被改动）",
-              "the event's hash does not match its Merkle leaf (content was changed)", **where)
+    index, leaf_of = leaf["leaf_index"], (leaf["stream_id"], leaf["version"])
+    if doc is None and (expect_index is None or index == expect_index):
+        return  # the unreadable event is reported by the event checks
+    event_of = (doc["stream_id"], doc["version"]) if doc is not None else leaf_of
+    problem = leaf_problem(index, expect_index, leaf_of, event_of, (leaf["event_hash"], h))
+    if problem is not None:
+        r.add("leaves", f"leaf line {i + 1}", *problem, leaf_index=index,
+              stream_id=leaf_of[0], version=leaf_of[1])
 
 
 def _chain(r: BundleReport, heads: dict[str, tuple[int, str]], i: int, doc: dict[str, Any],
            h: str) -> None:
     sid = doc["stream_id"]
-    problem = _chain_problem(doc, heads.get(sid, (0, GENESIS_HASH)))
-    if problem is not None:
+    for problem in link_problems(doc["version"], doc["prev_hash"],
+                                 heads.get(sid, (0, GENESIS_HASH))):
         r.add("chains", f"event line {i + 1}", *problem, stream_id=sid, version=doc["version"])
     heads[sid] = (doc["version"], h)
 
@@ -135,8 +128,7 @@ def _irregular_leaf(r: BundleReport, i: int, line: bytes | None, leaf_line: byte
         return
     r.leaves += 1
     if line is None:
-        r.add("events", f"leaf {i}", "叶子没有对应的事件（事件被删除）",
-              "the leaf has no event (events were deleted)")
+        r.add("events", f"leaf {i}", *LEAF_WITHOUT_EVENT)
     else:
         _leaf_mismatch(r, i, leaf, doc, h, i)
     tree.push_event_hash(leaf["raw"])
