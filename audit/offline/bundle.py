@@ -11,8 +11,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -272,6 +273,35 @@ def _in_subset(data: dict[str, Any]) -> bool:
             check_subset(v)
         except ValueError:
             return False
+    return "".join(data).isascii()
+
+
+_encode: Callable[[Any], bytes] = canonical_bytes
+_STRICT_INTEGERS = False
+try:
+    import orjson
+
+    # The canonical encoding as `ledger.chain.canonical_bytes` makes it with orjson, refusing
+    # integers beyond I-JSON's 53 bits as `ledger.chain.check_subset` does (JSONEncodeError
+    # is a TypeError): with it, integers need no test of their own in `_flat`.
+    _encode = partial(orjson.dumps, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+    _STRICT_INTEGERS = True
+except ImportError:  # pragma: no cover - without orjson, `_in_subset` tests every value
+    pass
+
+
+def _flat(data: dict[str, Any]) -> bool:
+    """The schema subset for data of strings, integers (their range is the encoder's to
+    check), booleans, nulls and lists of strings with ASCII keys, the events' usual shape;
+    anything else (or a list holding anything but strings: TypeError) is left to
+    `_in_subset` and `ledger.chain.check_subset`, which name what is wrong."""
+    for v in data.values():
+        t = type(v)
+        if t is str or t is int or t is bool or v is None:
+            continue
+        if t is not list:
+            return _in_subset(data)
+        "".join(v)  # TypeError unless every item is a string
     return "".join(data).isascii()
 
 
