@@ -56,16 +56,14 @@ class BundleReport(Report):
 
 
 def _lines(path: Path, digest: Any) -> Iterator[bytes]:
-    """The lines of a file (without newlines), fed to `digest` block by block as read."""
-    with path.open("rb") as f:
-        rest = b""
-        while block := f.read(READ_BLOCK_BYTES):
-            digest.update(block)
-            parts = (rest + block).split(b"\n")
-            rest = parts.pop()
-            yield from parts
-        if rest:
-            yield rest
+    """The lines of a file (without newlines), each fed to `digest` as read (with its newline:
+    the digest is the file's). The file object's own line iteration: cheaper than splitting
+    blocks in Python."""
+    with path.open("rb", buffering=READ_BLOCK_BYTES) as f:
+        update = digest.update
+        for line in f:
+            update(line)
+            yield line[:-1] if line[-1:] == b"\n" else line
 
 
 # The manifest's members and their JSON types (None: null allowed); bool is not an integer here.
