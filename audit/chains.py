@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import UUID
 
+from audit.checks import CONTENT_CHANGED, FINDINGS_MAX, Finding, Problem, link_problems
 from ledger.chain import GENESIS_HASH, NON_DATA_FIELDS, event_hash, format_timestamp
 
-FINDINGS_MAX = 100  # a report lists at most this many findings; the first is what matters
 PAGE_EVENTS = 2000
 # Keys the event-store library adds to a stored state that are not event fields.
 LIBRARY_KEYS = frozenset({"class_version"})
@@ -28,23 +28,6 @@ class StoredRow(Protocol):
     originator_version: int
     topic: str
     state: bytes
-
-
-@dataclass(frozen=True)
-class Finding:
-    """One broken place: which stream, which version, what is wrong."""
-
-    stream_id: str
-    version: int
-    position: int
-    label: str
-    problem_zh: str
-    problem_en: str
-
-    def describe(self) -> str:
-        where = f"{self.label} " if self.label else ""
-        return (f"stream {self.stream_id} ({where}version {self.version}, position "
-                f"{self.position}): {self.problem_en} / {self.problem_zh}")
 
 
 @dataclass
@@ -117,8 +100,9 @@ def verify_chains(rows: Iterable[StoredRow], observe: Observer | None = None) ->
         problems, stored_hash = _check_row(row, sid, last_version, last_hash, report, observe)
         for zh, en in problems:
             if len(report.findings) < FINDINGS_MAX:
-                report.findings.append(Finding(sid, row.originator_version, row.id,
-                                               report.labels.get(sid, ""), zh, en))
+                report.findings.append(Finding(
+                    "chains", report.labels.get(sid) or "event", zh, en, stream_id=sid,
+                    version=row.originator_version, position=row.id))
         heads[sid] = (row.originator_version, stored_hash)
     report.streams = len(heads)
     return report
@@ -127,29 +111,19 @@ def verify_chains(rows: Iterable[StoredRow], observe: Observer | None = None) ->
 def _check_row(
     row: StoredRow, sid: str, last_version: int, last_hash: str, report: ChainReport,
     observe: Observer | None = None,
-) -> tuple[list[tuple[str, str]], str]:
+) -> tuple[list[Problem], str]:
     """The problems of one row, and its stored hash (the next link's expected prev_hash)."""
-    problems: list[tuple[str, str]] = []
-    if row.originator_version != last_version + 1:
-        problems.append((
-            f"版本不连续：应为 {last_version + 1}，实为 {row.originator_version}"
-            "（事件被删除、插入或重排）",
-            f"version gap: expected {last_version + 1}, found {row.originator_version} "
-            "(an event was deleted, inserted or reordered)",
-        ))
     try:
         event_type, timestamp, prev_hash, stored_hash, data = decode_row(row)
     except ValueError as e:
-        return [*problems, ("存储的事件无法解码", str(e))], ""
+        gap = link_problems(row.originator_version, last_hash, (last_version, last_hash))
+        return [*gap, ("存储的事件无法解码", str(e))], ""
     if row.originator_version == 1:
         report.labels[sid] = _label(data)
     if observe is not None:
         observe(sid, row.originator_version, event_type, data)
-    if prev_hash != last_hash:
-        problems.append(("prev_hash 与前一事件的哈希不符",
-                         "prev_hash does not match the previous event's hash"))
+    problems = link_problems(row.originator_version, prev_hash, (last_version, last_hash))
     recomputed = event_hash(sid, row.originator_version, event_type, timestamp, prev_hash, data)
     if recomputed != stored_hash:
-        problems.append(("事件内容与其哈希不符（内容被改动）",
-                         "the event's content does not match its hash (content was changed)"))
+        problems.append(CONTENT_CHANGED)
     return problems, stored_hash

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from audit.chains import decode_row, iter_rows
+from audit.checks import Finding
 from audit.db import stream_id_of
-from audit.findings import LogFinding
 from audit.statements import FORMAT, StatementBuilder
 from projections import model as M
 from projections import money as Y
@@ -165,9 +165,9 @@ def _compliance(where: dict[str, Any], s: report.CountyStatus,
 # ---- the comparison --------------------------------------------------------------------------
 
 def compare(ledger: dict[str, Any], recomputed: dict[str, Any],
-            read: str = "") -> list[LogFinding]:
+            read: str = "") -> list[Finding]:
     """Every row and field where the ledger's statements differ from the recomputed ones."""
-    findings: list[LogFinding] = []
+    findings: list[Finding] = []
     for section, key in KEYS.items():
         theirs = {tuple(r[k] for k in key): r for r in ledger.get(section, [])}
         mine = {tuple(r[k] for k in key): r for r in recomputed.get(section, [])}
@@ -192,15 +192,15 @@ def _place(section: str, ident: dict[str, Any], read: str) -> str:
     return f"{section}{read}: {where}"
 
 
-def _missing(place: str, in_ledger: bool) -> LogFinding:
+def _missing(place: str, in_ledger: bool) -> Finding:
     if in_ledger:
-        return LogFinding(CHECK, place, "账本（读模型）有此行，由事件重算无此行",
+        return Finding(CHECK, place, "账本（读模型）有此行，由事件重算无此行",
                           "the ledger (read models) reports this row; the events give none")
-    return LogFinding(CHECK, place, "由事件重算有此行，账本（读模型）未报告",
+    return Finding(CHECK, place, "由事件重算有此行，账本（读模型）未报告",
                       "recomputed from the events, but the ledger (read models) omits it")
 
 
-def _differs(place: str, ledger: Any, recomputed: Any) -> LogFinding:
+def _differs(place: str, ledger: Any, recomputed: Any) -> Finding:
     if place.endswith("_fen") and isinstance(ledger, int) and isinstance(recomputed, int):
         zh = (f"账本（读模型）为 {ledger} 分（{yuan(ledger)} 元），由事件重算为 {recomputed} 分"
               f"（{yuan(recomputed)} 元），相差 {ledger - recomputed} 分")
@@ -211,7 +211,7 @@ def _differs(place: str, ledger: Any, recomputed: Any) -> LogFinding:
         zh = f"账本（读模型）为 {ledger!r}，由事件重算为 {recomputed!r}"
         en = f"the ledger (read models) reports {ledger!r}, recomputed from the events " \
              f"{recomputed!r}"
-    return LogFinding(CHECK, place, zh, en)
+    return Finding(CHECK, place, zh, en)
 
 
 def yuan(fen: int) -> str:
@@ -220,7 +220,7 @@ def yuan(fen: int) -> str:
     return f"{'-' if fen < 0 else ''}{whole:,}.{cents:02d}"
 
 
-def reconcile(app: EventLog, views: Views) -> list[LogFinding]:
+def reconcile(app: EventLog, views: Views) -> list[Finding]:
     """Catch the views up, then hold what they report — the materialised current balances,
     and the per-event facts summed as of the same position — against the statements
     recomputed from the stored events up to that position."""

@@ -15,10 +15,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from audit.findings import Findings, LogFinding
+from audit.checks import Finding, Findings
 from audit.rulecounty import DISBURSEMENT, EXPENDITURE, HANDLERS, yuan
 from audit.ruledated import DatedBalance
-from audit.ruleentries import LOAD_MAX, EntryTable
+from audit.ruleentries import CELLS, EntryTable
 
 CHECK = "rules"
 DAY_ZERO = dt.date(1900, 1, 1).toordinal()  # day numbers count from here (16 bits: to 2079)
@@ -228,17 +228,17 @@ class RuleAudit:
             raise TypeError("entry_id is not a non-empty string")
         entries = self.entries
         key = self.key = hash((c.index, eid)) or 1
-        keys, size = entries.keys, entries.size
-        i = key % size
+        cells, end = entries.cells, entries.end
+        i = key % entries.size * CELLS
         while True:  # EntryTable.claim, written out
-            k = keys[i]
+            k = cells[i]
             if k == 0 or k == key:  # noqa: PLR1714 - no tuple built per probe
                 break
-            i += 1
-            if i == size:
+            i += CELLS
+            if i == end:
                 i = 0
-        if k == 0 and entries.used + 1 <= LOAD_MAX * size:
-            keys[i] = key
+        if k == 0 and entries.used < entries.limit:
+            cells[i] = key
             entries.used += 1
             self.slot = i
         else:
@@ -259,7 +259,7 @@ class RuleAudit:
         self.bad("R9", "ENTRY_ID_CONFLICT", f"条目号 {eid} 在县 {c.code} 重复出现",
                  f"entry id {eid} occurs twice in county {c.code}")
         # the later entry replaces the earlier, as in the ledger's replay
-        self.entries.money[self.slot] = self.entries.where[self.slot] = 0
+        self.entries.forget(self.slot)
         self.reversed.pop(key, None)
 
     def _in_period(self, rules: _Rules | None, day: Any, closed: set[int]) -> int:
@@ -307,7 +307,7 @@ class RuleAudit:
         code_of = county.code if county is not None else data.get("county_code")
         eid = data.get("entry_id") if county is not None else None
         place = f"county {code_of or '?'}" + (f" entry {eid}" if eid else "")
-        self.findings.add(LogFinding(CHECK, place, f"[{rule} {code}] {zh}", f"[{rule} {code}] {en}",
+        self.findings.add(Finding(CHECK, place, f"[{rule} {code}] {zh}", f"[{rule} {code}] {en}",
                                      stream_id=sid, version=version))
 
     # ---- the end --------------------------------------------------------------------------------
@@ -315,10 +315,7 @@ class RuleAudit:
     def finish(self, into: Findings) -> None:
         """The cross-stream checks, then every finding (and the exact count) added to `into`."""
         self._cross_check()
-        for finding in self.findings.items:
-            into.add(finding)
-        dropped = self.findings.count - len(self.findings.items)
-        into.count += dropped
+        into.merge(self.findings.items, self.findings.count)
 
     def _cross_check(self) -> None:
         """Every county fund admitted to its programme, with the same allocation."""

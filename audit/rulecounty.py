@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from audit.ruledated import DatedBalance
-from audit.ruleentries import AMOUNT_BITS, REF_BITS
+from audit.ruleentries import AMOUNT_BITS, MONEY, REF_BITS, WHERE
 
 REF_MAX = 1 << REF_BITS
 AMOUNT_FEN_MAX = 10_000_000_000_000  # docs/rules.md: one entry is at most 100 billion yuan
@@ -50,8 +50,9 @@ def _remember(a: RuleAudit, kind: int, amount: int, ref: int = 0) -> None:
     by `_common`); other entries need only their id, which `_common` stored."""
     if not 0 <= ref < REF_MAX:
         raise ValueError(f"reference {ref} out of the entry table's range")
-    a.entries.money[a.slot] = amount | kind << AMOUNT_BITS
-    a.entries.where[a.slot] = a.day << REF_BITS | ref
+    cells, at = a.entries.cells, a.slot
+    cells[at + MONEY] = amount | kind << AMOUNT_BITS
+    cells[at + WHERE] = a.day << REF_BITS | ref
 
 
 def _project(a: RuleAudit, c: _County, code: str) -> list[Any] | None:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from array import array
 from bisect import bisect_right, insort
+from itertools import accumulate
 from typing import Any
 
 BLOCK_DAYS_LOG2 = 5
@@ -109,10 +110,13 @@ class DatedBalance:
             balance = self.total - total_after
             if balance + low_after < lowest:  # noqa: PLR1730 - cheaper than min()
                 lowest = balance + low_after
-        if own is not None:  # the later days of the day's own block, newest first
-            days = own[_DAYS]
-            for i in range(BLOCK_DAYS - 1, day & (BLOCK_DAYS - 1), -1):
-                if balance < lowest:  # noqa: PLR1730 - cheaper than min()
-                    lowest = balance
-                balance -= days[i]
-        return balance if balance < lowest else lowest  # `balance`: the end of `day`
+        if own is not None:
+            # The later days of the day's own block, newest first: the balance at the end of
+            # each is `balance` less the sum of the days after it; the lowest of them (and of
+            # the end of `day`) is `balance` less the largest such sum (0: none), summed in C.
+            later = own[_DAYS][(day & (BLOCK_DAYS - 1)) + 1:]
+            if later:
+                top = max(accumulate(reversed(later)))
+                if top > 0:
+                    balance -= top
+        return balance if balance < lowest else lowest

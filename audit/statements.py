@@ -44,6 +44,10 @@ class _County:
         self.totals = {"appropriated_fen": 0, "disbursed_fen": 0, "expended_fen": 0,
                        "recovered_fen": 0, "reversed_fen": 0}
         self.exceptions: dict[str, int] = {}
+        # (project code, year as dated): the rows a disbursement or expenditure of the project
+        # in the year adds to (`flows`); emptied when a project is registered, which may change
+        # the category its code stands for
+        self.flow_rows: dict[tuple[str, str], tuple[list[int], list[int], list[int]]] = {}
 
     # get-then-create, not setdefault: setdefault builds a new list on every call, and these
     # run for every event of an offline verification.
@@ -67,6 +71,17 @@ class _County:
         if found is None:
             found = self.cat_years[(category, year)] = [0, 0, 0, 0, 0]
         return found
+
+    def flows(self, d: dict[str, Any]) -> tuple[list[int], list[int], list[int]]:
+        """The category row, category × year row and year row of a disbursement or
+        expenditure `d`: one lookup for most, as they come by the thousand per project."""
+        key = (d["project_code"], d["business_date"][:4])
+        rows = self.flow_rows.get(key)
+        if rows is None:
+            category, year = self.projects.get(key[0], UNKNOWN_CATEGORY), _year(d)
+            rows = self.flow_rows[key] = (self.cat(category), self.cat_year(category, year),
+                                          self.year_of(year))
+        return rows
 
 
 class StatementBuilder:
@@ -130,6 +145,7 @@ class StatementBuilder:
 
     def _project(self, c: _County, d: dict[str, Any]) -> None:
         c.projects[d["project_code"]] = d["category"]
+        c.flow_rows.clear()
         c.cat(d["category"])[0] += d["budget_fen"]
         c.cat_year(d["category"], _year(d))[_BUDGET] += d["budget_fen"]
 
@@ -150,22 +166,22 @@ class StatementBuilder:
             self._remember(c, d)
         else:  # an entry without a (hashable) id is skipped, as with `_remember`
             hash(d["entry_id"])
-        category = c.projects.get(d["project_code"], UNKNOWN_CATEGORY)
-        amount, year = d["amount_fen"], _year(d)
-        c.cat(category)[1] += amount
-        c.cat_year(category, year)[_DISBURSED] += amount
+        amount = d["amount_fen"]
+        by_cat, by_cat_year, by_year = c.flows(d)
+        by_cat[1] += amount
+        by_cat_year[_DISBURSED] += amount
         c.totals["disbursed_fen"] += amount
-        c.year_of(year)[1] += amount
+        by_year[1] += amount
 
     def _expenditure(self, c: _County, d: dict[str, Any]) -> None:
         if self.entry_project is None:
             self._remember(c, d)
         else:  # an entry without a (hashable) id is skipped, as with `_remember`
             hash(d["entry_id"])
-        category = c.projects.get(d["project_code"], UNKNOWN_CATEGORY)
         amount = d["amount_fen"]
-        c.cat(category)[2] += amount
-        c.cat_year(category, _year(d))[_EXPENDED] += amount
+        by_cat, by_cat_year, _ = c.flows(d)
+        by_cat[2] += amount
+        by_cat_year[_EXPENDED] += amount
         c.totals["expended_fen"] += amount
 
     def _recovery(self, c: _County, d: dict[str, Any]) -> None:

@@ -10,14 +10,26 @@ and one root per checkpoint size.
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from audit import log
 from audit.chains import ChainReport, StoredRow, verify_chains
 from audit.checkpoint import Checkpoint
+from audit.checks import (
+    LEAF_WITHOUT_EVENT,
+    NO_HELD_NOTE,
+    ROOT_MISMATCH,
+    Report,
+    checkpoint_unverified,
+    held_result,
+    held_unverified,
+    judge_keys,
+    leaf_problem,
+    loads,
+    witnessed,
+)
 from audit.compact import CompactRange
 from audit.cpcheck import (
     CosignatureEntry,
@@ -27,7 +39,6 @@ from audit.cpcheck import (
     missing_cosigners,
 )
 from audit.db import CHECKPOINTS, LEAVES, NODES, Cursor, LogDB, stream_id_of
-from audit.findings import Findings, LogFinding
 from audit.keyhistory import KeyHistory, check_history, endorsed_by
 from audit.merkle import leaf_hash, node_hash
 from audit.note import NoteError, VerifierKey
@@ -35,33 +46,18 @@ from audit.ruleaudit import RuleAudit
 from audit.snapshots import check_snapshots
 
 PAGE_ROWS = 5000  # keyset pages, where a store is read in pages
-_loads: Callable[[bytes], Any] = json.loads
-try:
-    import orjson
-
-    _loads = orjson.loads
-except ImportError:  # pragma: no cover - orjson is a dependency
-    pass
 
 
 @dataclass
-class LogReport:
-    """What the log checks found, beside the chain report."""
+class LogReport(Report):
+    """What the log checks found, beside the chain report (the fields both verifiers report
+    are `audit.checks.Report`'s)."""
 
     sealed: bool = False
     leaves: int = 0
     unsealed: int = 0
-    origin: str = ""
-    keys: list[str] = field(default_factory=list)
-    keys_trusted: bool | None = None
     checkpoints: int = 0
     latest: dict[str, Any] | None = None
-    held: dict[str, Any] | None = None
-    notes: list[str] = field(default_factory=list)
-    findings: Findings = field(default_factory=Findings)
-
-    def add(self, check: str, place: str, zh: str, en: str, **where: Any) -> None:
-        self.findings.add(LogFinding(check, place, zh, en, **where))
 
     def to_dict(self) -> dict[str, Any]:
         """The log's part of `fundledger verify --json` (findings are listed beside it)."""
@@ -137,15 +133,9 @@ def _check_level(cur: Cursor, report: LogReport, level: int, top: int) -> None:
 
 
 def _stored_hash(row: StoredRow) -> str | None:
-    """The event hash a row claims, as `verify_chains` reads it.
-
-    orjson, where present, for speed: on every document both parse, it gives the same
-    top-level value as the standard parser (the last of duplicate keys wins in both); where it
-    refuses one that the standard parser takes (NaN, huge integers, lone surrogates) the leaf
-    is reported, never passed.
-    """
+    """The event hash a row claims, as `verify_chains` reads it (parsed by `checks.loads`)."""
     try:
-        value = _loads(row.state)["event_hash"]
+        value = loads(row.state)["event_hash"]
     except (ValueError, KeyError, TypeError):
         return None
     return value if isinstance(value, str) else None
@@ -153,38 +143,20 @@ def _stored_hash(row: StoredRow) -> str | None:
 
 def _check_leaf(report: LogReport, i: int, leaf: log.LeafRow, sid: str, version: int,
                 stored: str | None) -> None:
-    where = {"leaf_index": i, "stream_id": sid, "version": version}
     index, leaf_sid, leaf_version, event_hash = leaf
-    if index != i:
-        report.add("leaves", f"leaf {i}", f"叶子序号不连续（存储为 {index}）",
-                   f"the leaves skip from {i} to {index} (leaves deleted)", **where)
-    elif (leaf_sid, leaf_version) != (sid, version):
-        report.add("leaves", f"leaf {i}",
-                   f"叶子属于流 {leaf_sid} 版本 {leaf_version}，而第 {i} 个事件不是"
-                   "（事件被删除、插入或重排）",
-                   f"the leaf is of stream {leaf_sid} version {leaf_version}, not the "
-                   f"{i}-th event (events deleted, inserted or reordered)", **where)
-    elif stored is None or event_hash.hex() != stored:
-        report.add("leaves", f"leaf {i}", "事件的哈希与其 Merkle 叶子不符（内容被改动）",
-                   "the event's hash does not match its Merkle leaf (content was changed)",
-                   **where)
+    problem = leaf_problem(index, i, (leaf_sid, leaf_version), (sid, version),
+                           (event_hash.hex(), stored))
+    if problem is not None:
+        report.add("leaves", f"leaf {i}", *problem, leaf_index=i, stream_id=sid,
+                   version=version)
 
 
 def _keys(cur: Cursor, report: LogReport, trusted: Sequence[VerifierKey]) -> KeyHistory:
     origin, records = log.key_records(cur)
     history, problems = check_history(records)
-    report.origin, report.keys = history.origin or origin, [k.vkey() for k in history.keys]
-    for zh, en in problems:
-        report.add("keys", "key history", zh, en)
-    if trusted:
-        report.keys_trusted = endorsed_by(history, trusted)
-        if not report.keys_trusted:
-            report.add("keys", "key history", "日志的密钥历史中没有所给的可信密钥（密钥被替换？）",
-                       "the log's key history does not hold the trusted key given "
-                       "(were the keys replaced?)")
-    elif history.keys:
-        report.notes.append("log key not checked against a key held outside (give --key VKEY) "
-                            "/ 未用外部持有的公钥核对日志密钥")
+    report.origin = history.origin or origin
+    judge_keys(report, problems, [k.vkey() for k in history.keys],
+               endorsed_by(history, trusted) if trusted else None)
     return history
 
 
@@ -260,8 +232,7 @@ class _Scan:
 
     def finish(self) -> None:
         for index, sid, version, event_hash in self.leaves:
-            self.report.add("leaves", f"leaf {index}", "叶子没有对应的事件（事件被删除）",
-                            "the leaf has no event (events were deleted)", leaf_index=index,
+            self.report.add("leaves", f"leaf {index}", *LEAF_WITHOUT_EVENT, leaf_index=index,
                             stream_id=sid, version=version)
             self.tree.push_event_hash(event_hash)
             if self.tree.size in self.sizes:
@@ -278,8 +249,7 @@ def _checkpoints(cur: Cursor, report: LogReport, history: KeyHistory, roots: dic
         try:
             body = check_checkpoint(cp.note, history)
         except NoteError as e:
-            report.add("checkpoints", place, f"检查点签名无效：{e}",
-                       f"the checkpoint does not verify: {e}")
+            checkpoint_unverified(report, place, e)
             continue
         if (body.size, body.root) != (cp.size, cp.root):
             report.add("checkpoints", place, "检查点的签名内容与其记录不符",
@@ -294,8 +264,7 @@ def _checkpoints(cur: Cursor, report: LogReport, history: KeyHistory, roots: dic
                        f"the signed checkpoint covers {cp.size} leaves but the log has only "
                        f"{report.leaves} (newest events or leaves deleted)")
         elif roots.get(cp.size) != body.root:
-            report.add("checkpoints", place, "重算的 Merkle 根与签名的检查点不符",
-                       "the recomputed Merkle root does not match the signed checkpoint")
+            report.add("checkpoints", place, *ROOT_MISMATCH)
         _cosignatures(cur, report, cp, witnesses)
 
 
@@ -312,21 +281,16 @@ def _cosignatures(cur: Cursor, report: LogReport, cp: log.StoredCheckpoint,
 
 def _witnessed(report: LogReport, witnesses: Sequence[VerifierKey], quorum: int | None) -> None:
     """The witnesses held outside (`--witness`) must have cosigned the latest checkpoint."""
-    if not witnesses:
-        return
-    latest = report.latest
-    if latest is None:
-        report.add("witnesses", "latest checkpoint", "没有已验证的检查点，指定的见证人无从副署",
-                   "no verified checkpoint, so none carries the named witnesses' cosignatures")
-        return
-    for zh, en in missing_cosigners(latest["cosignatures"], witnesses, quorum):
-        report.add("witnesses", f"checkpoint #{latest['seq']} (size {latest['size']})", zh, en)
+    if witnesses:
+        latest = report.latest
+        place = f"checkpoint #{latest['seq']} (size {latest['size']})" if latest else ""
+        witnessed(report, latest, place,
+                  lambda cosigned: missing_cosigners(cosigned, witnesses, quorum))
 
 
 def _held_body(report: LogReport, note: str | None) -> Checkpoint | None:
     if note is None:
-        report.notes.append("no checkpoint held outside was given (--since FILE) "
-                            "/ 未提供外部持有的检查点")
+        report.notes.append(NO_HELD_NOTE)
         return None
     try:
         return body_of(note)
@@ -341,19 +305,13 @@ def _check_held(report: LogReport, history: KeyHistory, trusted: Sequence[Verifi
     try:
         cp = check_checkpoint(note, history, trusted)
     except NoteError as e:
-        report.add("held", "held checkpoint", f"外部持有的检查点无法用日志的密钥验证：{e}",
-                   f"the held checkpoint does not verify with the log's keys: {e}")
+        held_unverified(report, e)
         return
-    report.held = {"size": cp.size, "root": cp.root.hex(), "consistent": False}
-    place = f"held checkpoint (size {cp.size})"
     if cp.size > report.leaves:
-        report.add("held", place,
+        report.held = {"size": cp.size, "root": cp.root.hex(), "consistent": False}
+        report.add("held", f"held checkpoint (size {cp.size})",
                    f"日志只有 {report.leaves} 个叶子，少于外部持有的检查点（事件被删除）",
                    f"the log has {report.leaves} leaves, fewer than the held checkpoint "
                    "(events were deleted)")
-    elif roots.get(cp.size) != cp.root:
-        report.add("held", place, "日志与外部持有的检查点不一致（历史被改写或分叉）",
-                   "the log is not consistent with the held checkpoint (history rewritten "
-                   "or forked)")
     else:
-        report.held["consistent"] = True
+        held_result(report, cp.size, cp.root.hex(), roots.get(cp.size) == cp.root)

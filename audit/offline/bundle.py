@@ -13,28 +13,24 @@ import hashlib
 import json
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from audit import formats as FMT
 from audit.checkpoint import Checkpoint
+from audit.checks import Report, checkpoint_unverified, judge_keys, loads
 from audit.cpcheck import CosignatureEntry, check_checkpoint, check_cosignatures
-from audit.findings import Findings, LogFinding
 from audit.keyhistory import KeyHistory, KeyRecord, check_history, endorsed_by
 from audit.merkle import EMPTY_ROOT, verify_consistency
 from audit.note import SIG_TYPE_COSIGNATURE_V1, NoteError, VerifierKey, parse_note, parse_vkey
 from ledger.chain import HASH_FORMAT, INT_LIMIT, canonical_bytes, check_subset
 
+_loads = loads
+
 READ_BLOCK_BYTES = 1 << 20
 DOC_KEYS = frozenset({"data", "hash_format", "prev_hash", "stream_id", "timestamp", "type",
                       "version"})
-_loads: Callable[[bytes], Any]
-try:
-    import orjson
-
-    _loads = orjson.loads
-except ImportError:  # pragma: no cover - the standard library parser is the fallback
-    _loads = json.loads
 
 
 class BundleUnreadable(OSError):
@@ -42,40 +38,32 @@ class BundleUnreadable(OSError):
 
 
 @dataclass
-class BundleReport:
+class BundleReport(Report):
+    """What the bundle's checks found (the fields both verifiers report are
+    `audit.checks.Report`'s)."""
+
     path: str
     scope: dict[str, Any] = field(default_factory=dict)
-    origin: str = ""
     events: int = 0
     streams: int = 0
     leaves: int = 0
     prefix_size: int = 0
     scope_confirmed: bool = True  # False: the manifest's scope is not that of the events
     files_checked: int = 0
-    keys: list[str] = field(default_factory=list)
-    keys_trusted: bool | None = None
     checkpoint: dict[str, Any] | None = None
     checkpoints: int = 0
-    held: dict[str, Any] | None = None
     statements: dict[str, Any] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
-    findings: Findings = field(default_factory=Findings)
-
-    def add(self, check: str, place: str, zh: str, en: str, **where: Any) -> None:
-        self.findings.add(LogFinding(check, place, zh, en, **where))
 
 
 def _lines(path: Path, digest: Any) -> Iterator[bytes]:
-    """The lines of a file (without newlines), fed to `digest` block by block as read."""
-    with path.open("rb") as f:
-        rest = b""
-        while block := f.read(READ_BLOCK_BYTES):
-            digest.update(block)
-            parts = (rest + block).split(b"\n")
-            rest = parts.pop()
-            yield from parts
-        if rest:
-            yield rest
+    """The lines of a file (without newlines), each fed to `digest` as read (with its newline:
+    the digest is the file's). The file object's own line iteration: cheaper than splitting
+    blocks in Python."""
+    with path.open("rb", buffering=READ_BLOCK_BYTES) as f:
+        update = digest.update
+        for line in f:
+            update(line)
+            yield line[:-1] if line[-1:] == b"\n" else line
 
 
 # The manifest's members and their JSON types (None: null allowed); bool is not an integer here.
@@ -177,18 +165,9 @@ def _history(b: _Bundle, trusted: Sequence[VerifierKey]) -> tuple[KeyHistory, li
     records = [KeyRecord(str(k["vkey"]), int(k["from_size"]), str(k["statement"]))
                for k in doc.get("log_keys", [])]
     history, problems = check_history(records)
-    for zh, en in problems:
-        r.add("keys", "key history", zh, en)
-    r.origin, r.keys = history.origin, [k.vkey() for k in history.keys]
-    if trusted:
-        r.keys_trusted = endorsed_by(history, trusted)
-        if not r.keys_trusted:
-            r.add("keys", "key history", "包中的密钥历史没有所给的可信密钥（密钥被替换？）",
-                  "the bundle's key history does not hold the trusted key given "
-                  "(were the keys replaced?)")
-    elif history.keys:
-        r.notes.append("log key not checked against a key held outside (give --key VKEY) "
-                       "/ 未用外部持有的公钥核对日志密钥")
+    r.origin = history.origin
+    judge_keys(r, problems, [k.vkey() for k in history.keys],
+               endorsed_by(history, trusted) if trusted else None)
     witnesses = []
     for w in doc.get("witnesses", []):
         try:
@@ -230,8 +209,7 @@ def _checkpoints(b: _Bundle, history: KeyHistory, witnesses: Sequence[VerifierKe
         try:
             cp = check_checkpoint(str(line["note"]), history)
         except (NoteError, KeyError) as e:
-            r.add("checkpoints", place, f"检查点签名无效：{e}",
-                  f"the checkpoint does not verify: {e}")
+            checkpoint_unverified(r, place, e)
             continue
         if cp.size != line.get("size"):
             r.add("checkpoints", place, "检查点的签名内容与其记录不符",
@@ -275,17 +253,6 @@ def _consistent(r: BundleReport, place: str, size: int, root: bytes, latest: Che
     return ok
 
 
-def _chain_problem(doc: dict[str, Any], head: tuple[int, str]) -> tuple[str, str] | None:
-    if doc["version"] != head[0] + 1:
-        return (f"版本不连续：应为 {head[0] + 1}，实为 {doc['version']}（事件被删除、插入或重排）",
-                f"version gap: expected {head[0] + 1}, found {doc['version']} "
-                "(an event was deleted, inserted or reordered)")
-    if doc["prev_hash"] != head[1]:
-        return ("prev_hash 与前一事件的哈希不符",
-                "prev_hash does not match the previous event's hash")
-    return None
-
-
 def _in_subset(data: dict[str, Any]) -> bool:
     """A fast `ledger.chain.check_subset` for the flat documents events are (False: ask it)."""
     for v in data.values():
@@ -304,6 +271,35 @@ def _in_subset(data: dict[str, Any]) -> bool:
             check_subset(v)
         except ValueError:
             return False
+    return "".join(data).isascii()
+
+
+_encode: Callable[[Any], bytes] = canonical_bytes
+_STRICT_INTEGERS = False
+try:
+    import orjson
+
+    # The canonical encoding as `ledger.chain.canonical_bytes` makes it with orjson, refusing
+    # integers beyond I-JSON's 53 bits as `ledger.chain.check_subset` does (JSONEncodeError
+    # is a TypeError): with it, integers need no test of their own in `_flat`.
+    _encode = partial(orjson.dumps, option=orjson.OPT_SORT_KEYS | orjson.OPT_STRICT_INTEGER)
+    _STRICT_INTEGERS = True
+except ImportError:  # pragma: no cover - without orjson, `_in_subset` tests every value
+    pass
+
+
+def _flat(data: dict[str, Any]) -> bool:
+    """The schema subset for data of strings, integers (their range is the encoder's to
+    check), booleans, nulls and lists of strings with ASCII keys, the events' usual shape;
+    anything else (or a list holding anything but strings: TypeError) is left to
+    `_in_subset` and `ledger.chain.check_subset`, which name what is wrong."""
+    for v in data.values():
+        t = type(v)
+        if t is str or t is int or t is bool or v is None:
+            continue
+        if t is not list:
+            return _in_subset(data)
+        "".join(v)  # TypeError unless every item is a string
     return "".join(data).isascii()
 
 

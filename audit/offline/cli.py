@@ -17,6 +17,13 @@ from pathlib import Path
 from typing import Any
 
 from audit import formats as FMT
+from audit.checks import (
+    NO_HELD_NOTE,
+    ROOT_MISMATCH,
+    held_result,
+    held_unverified,
+    witnessed,
+)
 from audit.cpcheck import check_checkpoint, missing_cosigners, read_held, required_witnesses
 from audit.note import NoteError, VerifierKey, parse_vkey
 from audit.offline.bundle import (
@@ -80,14 +87,10 @@ def verify_bundle(
 
 def _witnessed(r: BundleReport, witnesses: Sequence[VerifierKey], quorum: int | None) -> None:
     """The witnesses held outside (`--witness`) must have cosigned the bundle's checkpoint."""
-    if not witnesses:
-        return
-    if r.checkpoint is None:
-        r.add("witnesses", "checkpoint", "没有已验证的检查点，指定的见证人无从副署",
-              "no verified checkpoint, so none carries the named witnesses' cosignatures")
-        return
-    for zh, en in missing_cosigners(r.checkpoint["cosignatures"], witnesses, quorum):
-        r.add("witnesses", f"checkpoint (size {r.checkpoint['size']})", zh, en)
+    if witnesses:
+        latest = r.checkpoint
+        witnessed(r, latest, f"checkpoint (size {latest['size']})" if latest else "",
+                  lambda cosigned: missing_cosigners(cosigned, witnesses, quorum))
 
 
 def _full(b: _Bundle, cps: _Checkpoints, builder: StatementBuilder, held: Any,
@@ -104,16 +107,13 @@ def _full(b: _Bundle, cps: _Checkpoints, builder: StatementBuilder, held: Any,
         r.add("bundle", FMT.MANIFEST, "前缀大于检查点", "the prefix exceeds the checkpoint")
     elif k == latest.size:
         if roots[-1] != latest.root:
-            r.add("checkpoints", f"checkpoint (size {latest.size})",
-                  "重算的 Merkle 根与签名的检查点不符",
-                  "the recomputed Merkle root does not match the signed checkpoint")
+            r.add("checkpoints", f"checkpoint (size {latest.size})", *ROOT_MISMATCH)
     else:
         _consistent(r, f"prefix (size {k})", k, roots[-1], latest,
                     b.manifest.get("prefix_consistency_proof", []))
     for size, root in sorted(cps.by_size.items()):
         if 0 < size <= k and roots.get(size) != root:
-            r.add("checkpoints", f"checkpoint (size {size})", "重算的 Merkle 根与签名的检查点不符",
-                  "the recomputed Merkle root does not match the signed checkpoint")
+            r.add("checkpoints", f"checkpoint (size {size})", *ROOT_MISMATCH)
     if held is not None:
         if held.size <= k:
             _held_result(r, held, roots.get(held.size) == held.root)
@@ -130,14 +130,12 @@ def _full(b: _Bundle, cps: _Checkpoints, builder: StatementBuilder, held: Any,
 def _held(r: BundleReport, history: Any, trusted: Sequence[VerifierKey],
           note: str | None) -> Any:
     if note is None:
-        r.notes.append("no checkpoint held outside was given (--since FILE) "
-                       "/ 未提供外部持有的检查点")
+        r.notes.append(NO_HELD_NOTE)
         return None
     try:
         return check_checkpoint(note, history, trusted)
     except NoteError as e:
-        r.add("held", "held checkpoint", f"外部持有的检查点无法用日志的密钥验证：{e}",
-              f"the held checkpoint does not verify with the log's keys: {e}")
+        held_unverified(r, e)
         return None
 
 
@@ -160,12 +158,7 @@ def _held_by_proofs(r: BundleReport, cps: _Checkpoints, held: Any) -> None:
 
 
 def _held_result(r: BundleReport, held: Any, consistent: bool) -> None:
-    r.held = {"size": held.size, "root": base64.b64encode(held.root).decode(),
-              "consistent": consistent}
-    if not consistent:
-        r.add("held", f"held checkpoint (size {held.size})",
-              "与外部持有的检查点不一致（历史被改写或分叉）",
-              "not consistent with the held checkpoint (history rewritten or forked)")
+    held_result(r, held.size, base64.b64encode(held.root).decode(), consistent)
 
 
 # ---- the command --------------------------------------------------------------------------------

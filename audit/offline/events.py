@@ -8,6 +8,7 @@ the latest checkpoint, whose size is taken from the signed checkpoint alone.
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable, Iterator
 from itertools import zip_longest
@@ -15,13 +16,24 @@ from typing import Any
 
 from audit import formats as FMT
 from audit.checkpoint import Checkpoint
-from audit.compact import CompactRange
+from audit.checks import LEAF_WITHOUT_EVENT, leaf_problem, link_problems
+from audit.compact import RUN_LEAVES, CompactRange
 from audit.merkle import EMPTY_ROOT, leaf_hash, verify_inclusion
-from audit.offline.bundle import BundleReport, _Bundle, _chain_problem, _event, _loads
+from audit.offline.bundle import (
+    _STRICT_INTEGERS,
+    DOC_KEYS,
+    BundleReport,
+    _Bundle,
+    _encode,
+    _event,
+    _flat,
+    _in_subset,
+    _loads,
+)
 from audit.offline.parallel import PARALLEL_MIN_BYTES, _scan_parallel
 from audit.ruleaudit import RuleAudit
 from audit.statements import StatementBuilder
-from ledger.chain import GENESIS_HASH
+from ledger.chain import GENESIS_HASH, HASH_FORMAT
 
 Consumer = Callable[[dict[str, Any]], None]
 _LEAF_KEYS = frozenset({"event_hash", "leaf_index", "stream_id", "version"})
@@ -45,29 +57,21 @@ def _leaf(r: BundleReport, i: int, line: bytes) -> dict[str, Any] | None:
 
 def _leaf_mismatch(r: BundleReport, i: int, leaf: dict[str, Any], doc: dict[str, Any] | None,
                    h: str, expect_index: int | None) -> None:
-    where = {"leaf_index": leaf["leaf_index"], "stream_id": leaf["stream_id"],
-             "version": leaf["version"]}
-    if expect_index is not None and leaf["leaf_index"] != expect_index:
-        r.add("leaves", f"leaf line {i + 1}", f"叶子序号应为 {expect_index}",
-              f"the leaf index should be {expect_index}", **where)
-    elif doc is None:
-        return
-    elif (leaf["stream_id"], leaf["version"]) != (doc["stream_id"], doc["version"]):
-        r.add("leaves", f"leaf {leaf['leaf_index']}",
-              "叶子与同一位置的事件不符（事件被删除、插入或重排）",
-              "the leaf is not of the event at its place (events deleted, inserted or "
-              "reordered)", **where)
-    elif leaf["event_hash"] != h:
-        r.add("leaves", f"leaf {leaf['leaf_index']}",
-              "事件的哈希与其 Merkle 叶子不符（内容被改动）",
-              "the event's hash does not match its Merkle leaf (content was changed)", **where)
+    index, leaf_of = leaf["leaf_index"], (leaf["stream_id"], leaf["version"])
+    if doc is None and (expect_index is None or index == expect_index):
+        return  # the unreadable event is reported by the event checks
+    event_of = (doc["stream_id"], doc["version"]) if doc is not None else leaf_of
+    problem = leaf_problem(index, expect_index, leaf_of, event_of, (leaf["event_hash"], h))
+    if problem is not None:
+        r.add("leaves", f"leaf line {i + 1}", *problem, leaf_index=index,
+              stream_id=leaf_of[0], version=leaf_of[1])
 
 
 def _chain(r: BundleReport, heads: dict[str, tuple[int, str]], i: int, doc: dict[str, Any],
            h: str) -> None:
     sid = doc["stream_id"]
-    problem = _chain_problem(doc, heads.get(sid, (0, GENESIS_HASH)))
-    if problem is not None:
+    for problem in link_problems(doc["version"], doc["prev_hash"],
+                                 heads.get(sid, (0, GENESIS_HASH))):
         r.add("chains", f"event line {i + 1}", *problem, stream_id=sid, version=doc["version"])
     heads[sid] = (doc["version"], h)
 
@@ -87,41 +91,107 @@ def scan_full(b: _Bundle, builder: StatementBuilder, wanted: set[int],
                  rules.add_doc if rules is not None else None)
 
 
+class _Folder:
+    """Event hashes waiting to be folded into the tree (`CompactRange.push_event_hashes`), up
+    to the next multiple of RUN_LEAVES or wanted size; the roots at the wanted sizes."""
+
+    def __init__(self, wanted: set[int]) -> None:
+        self.tree, self.wanted, self.ahead = CompactRange(), wanted, sorted(wanted)
+        self.roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in wanted else {}
+        self.waiting: list[bytes] = []
+        self.room = self._room()
+
+    def _room(self) -> int:
+        """How many leaves may wait before the next fold."""
+        size = self.tree.size
+        room = RUN_LEAVES - (size & (RUN_LEAVES - 1))
+        for want in self.ahead:
+            if want > size:
+                return min(room, want - size)
+        return room
+
+    def fold(self) -> None:
+        tree = self.tree
+        tree.push_event_hashes(self.waiting)
+        self.waiting.clear()
+        if tree.size in self.wanted:
+            self.roots[tree.size] = tree.root()
+        self.room = self._room()
+
+
 def _scan(r: BundleReport, events: Iterator[bytes], leaves: Iterator[bytes], wanted: set[int],
-          add: Consumer | None, audit: Consumer | None) -> dict[int, bytes]:
-    """The hot loop of the verifier: a well-formed event costs one parse, one canonical
-    re-encoding, one SHA-256 and one comparison of its leaf line with the line it must be;
-    anything irregular falls to the slower checks that name it. Each valid event is also given
-    to `add` (the statements) and `audit` (the rule audit), where given."""
-    tree = CompactRange()
-    heads: dict[str, tuple[int, str]] = {}
-    roots: dict[int, bytes] = {0: EMPTY_ROOT} if 0 in wanted else {}
-    push, genesis = tree.push_event_hash, (0, GENESIS_HASH)
+         add: Consumer | None, audit: Consumer | None) -> dict[int, bytes]:
+    """The hot loop of the verifier: a regular event costs one SHA-256, one parse, one check
+    of the schema subset, one canonical re-encoding compared with its line, a look at its chain
+    link and one comparison of its leaf line with the line it must be, all written out here;
+    its leaf waits to be folded into the tree with others (`_Folder`). Anything irregular falls
+    to `_one`, the slower checks that name what is wrong. Each valid event is also given to
+    `add` (the statements) and `audit` (the rule audit), where given."""
+    folder, heads = _Folder(wanted), dict[str, tuple[int, str]]()
+    waiting, sha, loads, encode = folder.waiting, hashlib.sha256, _loads, _encode
+    keys, genesis, leaf_of = DOC_KEYS, (0, GENESIS_HASH), _LEAF_LINE
+    subset = _flat if _STRICT_INTEGERS else _in_subset
+    counted = 0
     for i, (line, leaf_line) in enumerate(zip_longest(events, leaves)):
-        doc, h = None, ""
-        if line is not None:
-            r.events += 1
-            doc, h = _event(r, i, line)
-            if doc is not None:
+        if line is not None and leaf_line is not None:
+            digest = sha(line).digest()
+            h = digest.hex()
+            try:
+                doc = loads(line)
+                regular = type(doc) is dict and doc.keys() == keys and \
+                    doc["hash_format"] == HASH_FORMAT and type(data := doc["data"]) is dict \
+                    and subset(data) and encode(doc) == line
+            except (ValueError, TypeError):
+                regular = False
+            if regular:
                 sid, version = doc["stream_id"], doc["version"]
                 head = heads.get(sid, genesis)
-                if version != head[0] + 1 or doc["prev_hash"] != head[1]:
-                    _chain(r, heads, i, doc, h)
-                heads[sid] = (version, h)
-                if add is not None:
-                    add(doc)
-                if audit is not None:
-                    audit(doc)
-                if leaf_line == _LEAF_LINE % (h.encode(), i, sid.encode(), version):
-                    r.leaves += 1
-                    push(bytes.fromhex(h))
-                    if tree.size in wanted:
-                        roots[tree.size] = tree.root()
+                if type(sid) is str and type(version) is int and version == head[0] + 1 and \
+                        doc["prev_hash"] == head[1] and \
+                        leaf_line == leaf_of % (h.encode(), i, sid.encode(), version):
+                    heads[sid] = (version, h)
+                    if add is not None:
+                        add(doc)
+                    if audit is not None:
+                        audit(doc)
+                    counted += 1
+                    waiting.append(digest)
+                    if len(waiting) == folder.room:
+                        folder.fold()
                     continue
-        _irregular_leaf(r, i, line, leaf_line, doc, h, tree, roots, wanted)
-    r.streams = len(heads)
-    roots[-1] = tree.root()
-    return roots
+        folder.fold()
+        _one(r, i, line, leaf_line, heads, folder.tree, folder.roots, wanted, add, audit)
+        folder.fold()  # the slow path pushed a leaf (or not): the room to the next stop anew
+    folder.fold()
+    r.events, r.leaves, r.streams = r.events + counted, r.leaves + counted, len(heads)
+    folder.roots[-1] = folder.tree.root()
+    return folder.roots
+
+
+def _one(r: BundleReport, i: int, line: bytes | None, leaf_line: bytes | None,
+         heads: dict[str, tuple[int, str]], tree: CompactRange, roots: dict[int, bytes],
+         wanted: set[int], add: Consumer | None, audit: Consumer | None) -> None:
+    """An event and its leaf that the hot loop found irregular, checked by the checks that
+    name what is wrong (the tree holds every leaf before it)."""
+    doc, h = None, ""
+    if line is not None:
+        r.events += 1
+        doc, h = _event(r, i, line)
+        if doc is not None:
+            sid, version = doc["stream_id"], doc["version"]
+            _chain(r, heads, i, doc, h)
+            if add is not None:
+                add(doc)
+            if audit is not None:
+                audit(doc)
+            if type(sid) is str and type(version) is int and \
+                    leaf_line == _LEAF_LINE % (h.encode(), i, sid.encode(), version):
+                r.leaves += 1
+                tree.push_event_hash(bytes.fromhex(h))
+                if tree.size in wanted:
+                    roots[tree.size] = tree.root()
+                return
+    _irregular_leaf(r, i, line, leaf_line, doc, h, tree, roots, wanted)
 
 
 def _irregular_leaf(r: BundleReport, i: int, line: bytes | None, leaf_line: bytes | None,
@@ -135,8 +205,7 @@ def _irregular_leaf(r: BundleReport, i: int, line: bytes | None, leaf_line: byte
         return
     r.leaves += 1
     if line is None:
-        r.add("events", f"leaf {i}", "叶子没有对应的事件（事件被删除）",
-              "the leaf has no event (events were deleted)")
+        r.add("events", f"leaf {i}", *LEAF_WITHOUT_EVENT)
     else:
         _leaf_mismatch(r, i, leaf, doc, h, i)
     tree.push_event_hash(leaf["raw"])

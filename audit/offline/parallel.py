@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from audit import formats as FMT
-from audit.findings import LogFinding
+from audit.checks import Finding
 from audit.offline.bundle import DOC_KEYS, READ_BLOCK_BYTES, BundleReport, _lines, _loads
 from ledger.chain import HASH_FORMAT
 
@@ -40,7 +40,7 @@ EVENT_BYTES_MIN = 100  # no event line is shorter: a bound on the number of even
 class _Integrity:
     """What the second process sends back."""
 
-    findings: list[LogFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     count: int = 0
     events: int = 0
     leaves: int = 0
@@ -138,9 +138,7 @@ def _scan_parallel(b: _Bundle, builder: StatementBuilder, wanted: set[int],
         raise OSError(f"the second checking process failed: {got.error}")
     r = b.report
     r.events, r.leaves, r.streams = got.events, got.leaves, got.streams
-    for finding in got.findings:
-        r.findings.add(finding)
-    r.findings.count += got.count - len(got.findings)
+    r.findings.merge(got.findings, got.count)
     for name, hex_digest in got.digests.items():
         b.digests[name] = _Digested(hex_digest)
     r.notes.append(f"checked by two processes: hashes, links and leaves {got.cpu_seconds:.1f} "

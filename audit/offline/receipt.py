@@ -13,8 +13,8 @@ from typing import Any
 
 from audit import formats as FMT
 from audit.checkpoint import Checkpoint
+from audit.checks import Finding
 from audit.cpcheck import check_checkpoint, check_cosignatures, missing_cosigners
-from audit.findings import LogFinding
 from audit.keyhistory import KeyHistory, KeyRecord, check_history, endorsed_by
 from audit.merkle import leaf_hash, verify_inclusion
 from audit.note import NoteError, VerifierKey, parse_vkey
@@ -24,7 +24,7 @@ from audit.offline.bundle import BundleReport, _cosigs, _event
 class _Failed(Exception):
     def __init__(self, check: str, zh: str, en: str) -> None:
         super().__init__(en)
-        self.finding = LogFinding(check, "receipt", zh, en)
+        self.finding = Finding(check, "receipt", zh, en)
 
 
 def _event_of(doc: dict[str, Any]) -> tuple[dict[str, Any], str]:
@@ -90,7 +90,7 @@ def verify_receipt(doc: Any, trusted_keys: Sequence[VerifierKey] = (),
     except _Failed as e:
         return {"verified": False, "findings": [e.finding.to_dict()]}
     except NoteError as e:
-        return {"verified": False, "findings": [LogFinding(
+        return {"verified": False, "findings": [Finding(
             "keys", "receipt", f"公钥格式错误：{e}", f"a key is malformed: {e}").to_dict()]}
     return {"verified": True, "leaf_index": doc["leaf_index"], "tree_size": cp.size,
             "origin": cp.origin, "root": base64.b64encode(cp.root).decode(), "event_hash": h,

@@ -21,7 +21,7 @@ from tests.conftest import COUNTY, PROGRAMME
 ALLOWED_TOP_LEVEL = {"audit", "ledger", "cryptography", "orjson", "rfc8785", "_cffi_backend",
                      "_openssl", "__mp_main__"}
 ALLOWED_OWN = {"ledger", "ledger.chain", "audit", "audit.merkle", "audit.note",
-               "audit.checkpoint", "audit.compact", "audit.cpcheck", "audit.findings",
+               "audit.checkpoint", "audit.compact", "audit.cpcheck", "audit.checks",
                "audit.formats", "audit.keyhistory", "audit.statements", "audit.offline",
                "audit.offline.cli", "audit.offline.bundle", "audit.offline.events",
                "audit.offline.receipt", "audit.offline.scope", "audit.offline.report",

@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from audit import statements
 from audit.bundle import Scope, export
+from audit.checks import Findings
 from audit.db import LogDB
 from audit.errors import AuditError
-from audit.findings import Findings
 from audit.note import parse_vkey
 from audit.offline import events as offline_events
 from audit.offline import verify_bundle
