@@ -103,6 +103,7 @@ TABLE: dict[type[E.LedgerError], Outcome] = {
     E.RulesInvalid: REFUSED, E.ImportFailed: REFUSED, ProofInvalid: REFUSED,
     TokenRefused: UNAUTHENTICATED, E.NotPermitted: FORBIDDEN, TokenUnknown: UNKNOWN,
     E.UnknownProgramme: UNKNOWN, E.UnknownCounty: UNKNOWN, E.UnknownProject: UNKNOWN,
+    E.UnknownEntry: UNKNOWN,
     NoReceipt: UNKNOWN, NoCheckpoint: UNKNOWN,
     E.AlreadyExists: CONFLICT, E.EntryConflict: CONFLICT,
     E.AllocationExceedsProgramme: CONFLICT, E.AppropriationExceedsAllocation: CONFLICT,

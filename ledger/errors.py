@@ -405,3 +405,12 @@ class StoreUrlInvalid(InvalidField):
     rule = "io"
     template_zh = "存储地址无效（{url}）：{why_zh}"
     template_en = "invalid store URL ({url}): {why_en}"
+
+
+class UnknownEntry(LedgerError):
+    """A read names an entry the county's stream does not hold."""
+
+    code = "UNKNOWN_ENTRY"
+    rule = "reference"
+    template_zh = "县 {county} 没有条目 {entry}"
+    template_en = "county {county} has no entry {entry}"

@@ -24,7 +24,13 @@ from eventsourcing.persistence import StoredEvent
 
 from ledger.chain import format_timestamp
 from ledger.county import county_stream_id
-from ledger.errors import InvalidField, UnknownCounty, UnknownProgramme
+from ledger.errors import (
+    InvalidField,
+    UnknownCounty,
+    UnknownEntry,
+    UnknownProgramme,
+    UnknownProject,
+)
 from ledger.events import event_data
 from ledger.programme import programme_stream_id
 from projections.db import Cursor
@@ -162,8 +168,22 @@ def history_page(cur: Cursor, events_table: str, decode: Decode, query: HistoryQ
         if len(found) == limit or examined == SCAN_MAX_ROWS:
             more = True
             break
+    if not found and not more and after == 0:
+        _unknown_reference(query)
     return HistoryPage(tuple(str(s) for s in ids), found,
                        encode_cursor(query, last) if more else None)
+
+
+def _unknown_reference(query: HistoryQuery) -> None:
+    """A whole history that is empty for a named project or entry, with no dates to narrow it:
+    the county never recorded it (a reviewer is told so, not shown an empty table)."""
+    if query.since is not None or query.until is not None or query.county is None:
+        return
+    if query.entry is not None:
+        raise UnknownEntry.of("entry", entry=query.entry, county=query.county)
+    if query.project is not None:
+        raise UnknownProject.of("project", project_code=query.project,
+                                county_code=query.county)
 
 
 class _Reader:

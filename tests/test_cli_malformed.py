@@ -195,23 +195,7 @@ CASES = [*_root_cases(),
          *(case for path, command in _walk(cli) for case in _cases_of(path, command))]
 # Malformed input that a command of another part accepts or answers with an internal error:
 # recorded here (strict: the day it is fixed this must be removed), routed to its owner.
-_ENGLISH_ONLY = "message in English only, not a LedgerError (api/cli/audit.py, key files)"
-KNOWN: dict[str, str] = {
-    "export:programme-unknown-code": "export (api/cli/audit.py): an unknown programme exports "
-                                     "an empty bundle, exit 0",
-    "export:county-unknown-code": "export (api/cli/audit.py): an unknown county exports an "
-                                  "empty bundle, exit 0",
-    "history:project-unknown-code": "history (api/cli/read.py): an unknown project prints an "
-                                    "empty history, exit 0",
-    "history:entry-unknown-code": "history (api/cli/read.py): an unknown entry prints an "
-                                  "empty history, exit 0",
-    **{f"{c}:key_file-{w}": f"{c.replace('-', ' ')} --key {w}: KeyFileError {_ENGLISH_ONLY}"
-       for c in ("seal", "keys-rotate") for w in ("missing-path", "not-utf8")},
-    **{f"witness-{c}:directory-missing-path": f"witness {c} --dir missing: {_ENGLISH_ONLY}"
-       for c in ("init", "cosign", "show")},
-    **{f"seal:{o}-number-{v[:10]}": f"seal (api/cli/audit.py): --{o.replace('_', '-')} {v[:10]} "
-       "is accepted (exit 0)" for o in ("interval", "checkpoint_every") for v in BAD_NUMBERS},
-}
+KNOWN: dict[str, str] = {}
 
 
 def _param(case: Case) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 import click
 
 from api import render
-from api.cli.kit import DEFAULT_PROGRAMME, STORE_INT, Ctx, errors_mapped
+from api.cli.kit import DEFAULT_PROGRAMME, STORE_INT, Ctx, Seconds, errors_mapped
 from api.config import ENV_LOG_KEY
 from audit.db import LogDB
 from audit.errors import NoCheckpoint
@@ -46,9 +46,10 @@ def _key(path: str | None) -> Any:
 @click.option("--key", "key_file", type=click.Path(dir_okay=False),
               help=f"the log's key file: sign a checkpoint after sealing (or {ENV_LOG_KEY})")
 @click.option("--follow", is_flag=True, help="keep sealing new events until interrupted")
-@click.option("--interval", type=float, default=0.1, show_default=True,
+@click.option("--interval", type=Seconds(0.01, 3600), default=0.1, show_default=True,
               help="--follow: seconds between polls when nothing is new")
-@click.option("--checkpoint-every", type=float, default=SIGN_EVERY_S, show_default=True,
+@click.option("--checkpoint-every", type=Seconds(0.0, 86400), default=SIGN_EVERY_S,
+              show_default=True,
               help="--follow: at most one checkpoint per this many seconds")
 @click.pass_obj
 def seal(ctx: Ctx, key_file: str | None, follow: bool, interval: float,
@@ -339,6 +340,11 @@ def export(ctx: Ctx, out: str, programme: str | None, county: str | None,
                                  param_hint="--until") from None
     started = time.perf_counter()
     with audit_errors(ctx) as db:
+        if programme is not None or county is not None:  # a scope names what the ledger holds
+            app = ctx.open()
+            app.programme(programme or DEFAULT_PROGRAMME)
+            if county is not None:
+                app.county(programme or DEFAULT_PROGRAMME, county)
         # statements.json: the statements as the ledger reports them
         statements = _ledger_statements(ctx.views())
         manifest = write_bundle(db, Path(out), Scope(programme, county, day),

@@ -12,6 +12,7 @@ an unexpected internal error (api.cli).
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,6 +47,27 @@ from projections.service import Views
 # --at-position overflowed the driver into an internal error); beyond is a usage error.
 STORE_INT = click.IntRange(min=0, max=2**63 - 1)
 YEAR = click.IntRange(min=1, max=9999)
+
+
+class Seconds(click.ParamType[float]):
+    """A duration in seconds within [lo, hi]: finite (click's FloatRange lets NaN through,
+    since every comparison with NaN is false)."""
+
+    name = "seconds"
+
+    def __init__(self, lo: float, hi: float) -> None:
+        self.lo, self.hi = lo, hi
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        try:
+            seconds = float(value)
+        except (TypeError, ValueError):
+            seconds = math.nan
+        if not (math.isfinite(seconds) and self.lo <= seconds <= self.hi):
+            self.fail(f"应为 {self.lo} 至 {self.hi} 秒 / expected {self.lo} to {self.hi} "
+                      f"seconds, not {value!r}", param, ctx)
+        return seconds
 DEFAULT_PROGRAMME = "gd-2020-ecrural"
 # Re-exported for the other CLI modules (the codes and the mapping live in api.errors).
 __all__ = ["EXIT_OK", "EXIT_RULE", "EXIT_USAGE", "STORE_ERRORS", "one_line", "store_unavailable"]
