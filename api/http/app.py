@@ -1,0 +1,40 @@
+"""The FastAPI application: `create_app(url)` for one store; `app_from_env()` is what
+`fundledger serve` gives uvicorn (each worker process builds its own)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api.config import default_db_url
+from api.http import problems
+from api.http.routes import counties, health, writes
+from api.http.services import Services
+
+TITLE = "fundledger — 专项资金防篡改台账 API"
+
+
+def create_app(url: str) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.services = Services(url)
+        try:
+            yield
+        finally:
+            app.state.services.close()
+
+    app = FastAPI(title=TITLE, version="1", lifespan=lifespan,
+                  description="Bearer tokens from `fundledger tokens issue`; every POST takes "
+                              "an Idempotency-Key; errors are RFC 9457 problem+json with the "
+                              "rule, the field and the message in Chinese and English.")
+    problems.install(app)
+    for module in (health, writes, counties):
+        app.include_router(module.router)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """The app on the store named by LEDGER_DB (uvicorn's factory in each worker)."""
+    return create_app(default_db_url())

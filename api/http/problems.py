@@ -1,0 +1,116 @@
+"""Every error as RFC 9457 `application/problem+json`, never a traceback.
+
+A problem has `type` (a stable URI naming the code), `title`, `status`, `detail` (the English
+message), and our members: `code`, `rule`, `field`, `message_zh`, `message_en`, `details`
+(the numbers: limits, amounts left). The status of a ledger error comes from its class
+(`status_of`); state-dependent refusals of a well-formed request are 409.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+
+from api.cli.kit import STORE_ERRORS, store_unavailable
+from api.tokens import TokenRefused, TokenUnknown
+from ledger import errors as E
+
+PROBLEM_JSON = "application/problem+json"
+TYPE_BASE = "https://fundledger.example/problems/"
+log = logging.getLogger("fundledger.http")
+
+# Error class -> HTTP status (first match in the class's MRO wins; default 409: a rule of the
+# ledger refused a request it could read, given the state it found).
+_STATUS: dict[type[E.LedgerError], int] = {
+    E.InputMalformed: 400,
+    E.InvalidField: 422,
+    E.InvalidAmount: 422,
+    TokenRefused: 401,
+    E.NotPermitted: 403,
+    E.UnknownProgramme: 404,
+    E.UnknownCounty: 404,
+    E.UnknownProject: 404,
+    TokenUnknown: 404,
+    E.RulesInvalid: 422,
+    E.ConcurrencyExhausted: 503,
+    E.StoreUnavailable: 503,
+    E.StoreInconsistent: 503,
+}
+
+
+def status_of(error: E.LedgerError) -> int:
+    for cls in type(error).__mro__:
+        if cls in _STATUS:
+            return _STATUS[cls]
+    return 409
+
+
+class Problem(Exception):
+    """A refusal made at the HTTP edge itself (no ledger error behind it)."""
+
+    def __init__(self, status: int, code: str, zh: str, en: str, field: str | None = None,
+                 **details: Any) -> None:
+        super().__init__(en)
+        self.status, self.code, self.zh, self.en = status, code, zh, en
+        self.field, self.details = field, details
+
+
+def problem(status: int, code: str, rule: str, zh: str, en: str, field: str | None,
+            details: dict[str, Any], headers: dict[str, str] | None = None) -> JSONResponse:
+    body = {"type": TYPE_BASE + code.lower().replace("_", "-"), "title": code,
+            "status": status, "detail": en, "code": code, "rule": rule, "field": field,
+            "message_zh": zh, "message_en": en, "details": details}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def from_ledger(e: E.LedgerError) -> JSONResponse:
+    status = status_of(e)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return problem(status, e.code, e.rule, e.zh, e.en, e.field, e.details, headers)
+
+
+def _validation(errors: list[Any]) -> JSONResponse:
+    first = errors[0] if errors else {}
+    where = ".".join(str(p) for p in first.get("loc", ()))
+    msg = str(first.get("msg", "invalid request"))
+    return problem(422, "INVALID_REQUEST", "input", f"请求无效：{where}：{msg}",
+                   f"invalid request: {where}: {msg}", where or None,
+                   {"errors": [{"loc": [str(p) for p in e.get("loc", ())],
+                                "msg": str(e.get("msg", ""))} for e in errors[:10]]})
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers: ledger errors, edge problems, validation, HTTP, anything else."""
+
+    @app.exception_handler(E.LedgerError)
+    async def _ledger(_: Request, e: E.LedgerError) -> JSONResponse:
+        return from_ledger(e)
+
+    @app.exception_handler(Problem)
+    async def _problem(_: Request, e: Problem) -> JSONResponse:
+        return problem(e.status, e.code, "http", e.zh, e.en, e.field, e.details)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_: Request, e: RequestValidationError) -> JSONResponse:
+        return _validation(list(e.errors()))
+
+    @app.exception_handler(HTTPException)
+    async def _http(_: Request, e: HTTPException) -> JSONResponse:
+        code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(e.status_code, "HTTP_ERROR")
+        return problem(e.status_code, code, "http", f"HTTP {e.status_code}：{e.detail}",
+                       f"HTTP {e.status_code}: {e.detail}", None, {})
+
+    @app.exception_handler(Exception)
+    async def _internal(_: Request, e: Exception) -> JSONResponse:  # the process's top level
+        if isinstance(e, STORE_ERRORS):
+            return from_ledger(store_unavailable(e))
+        log.error("internal error: %s: %s", type(e).__name__, " ".join(str(e).split())[:200])
+        return problem(500, "INTERNAL_ERROR", "internal",
+                       "内部错误：请求可能未完成；请用同一 Idempotency-Key 重试",
+                       "internal error: the request may not have completed; retry it with the "
+                       "same Idempotency-Key", None, {})
