@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api.config import default_db_url
 from api.http import problems
-from api.http.routes import counties, health, writes
+from api.http.routes import counties, health, programmes, writes
 from api.http.services import Services
 
 TITLE = "fundledger — 专项资金防篡改台账 API"
@@ -30,7 +30,7 @@ def create_app(url: str) -> FastAPI:
                               "an Idempotency-Key; errors are RFC 9457 problem+json with the "
                               "rule, the field and the message in Chinese and English.")
     problems.install(app)
-    for module in (health, writes, counties):
+    for module in (health, programmes, writes, counties):
         app.include_router(module.router)
     return app
 

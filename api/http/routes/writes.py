@@ -22,6 +22,7 @@ from api.http.idempotency import checked_key, request_sha256
 from api.http.problems import PROBLEM_JSON, Problem
 from api.http.services import services
 from api.tokens import TokenRecord
+from ledger.application import Result
 
 router = APIRouter(prefix="/v1/programmes/{programme}/counties/{county}", tags=["writes"])
 COUNTY_PATH_FIELDS = ("kind", "programme", "county_code")
@@ -74,9 +75,11 @@ def _answer(body: bytes, status: int, replayed: bool) -> Response:
     return Response(body, status, headers=headers, media_type="application/json")
 
 
-async def write(request: Request, caller: TokenRecord, kind: str, programme: str,
-                county: str, from_path: dict[str, Any]) -> Response:
-    """Run one county command for the caller, at most once per Idempotency-Key."""
+async def run_write(request: Request, caller: TokenRecord,
+                    command: Callable[[dict[str, Any]], Result], links: Callable[[Result],
+                    dict[str, str]] | None = None) -> Response:
+    """Run `command` on the request's JSON object for the caller, at most once per
+    Idempotency-Key: 201 for a new entry, 200 for one the ledger recognised as a retry."""
     s = services(request)
     key = checked_key(request.headers.get("idempotency-key"))
     raw = await read_body(request)
@@ -85,16 +88,8 @@ async def write(request: Request, caller: TokenRecord, kind: str, programme: str
     if stored is not None:
         return _answer(stored.body, stored.status, True)
     fields = json_object(raw)
-    for name in (*COUNTY_PATH_FIELDS, *from_path):
-        if name in fields:
-            raise Problem(422, "FIELD_IN_PATH", f"字段 {name} 由路径给出，不应在请求体中",
-                          f"field {name} is given by the path, not the body", name)
-    payload = {**fields, **from_path, "kind": kind, "programme": programme,
-               "county_code": county}
-    result = await run_in_threadpool(s.ledger.execute, payload, caller.actor)
-    doc = {**result.to_dict(), "links": {
-        "receipt": f"/v1/audit/receipts/{result.entry_id}?programme={programme}"
-                   f"&county={county}"}}
+    result = await run_in_threadpool(command, fields)
+    doc = {**result.to_dict(), "links": links(result) if links else {}}
     status = 200 if result.replayed else 201
     body = json.dumps(doc, ensure_ascii=False).encode("utf-8")
     kept = await run_in_threadpool(s.idempotency.keep, caller.token_id, key, digest, status,
@@ -102,7 +97,31 @@ async def write(request: Request, caller: TokenRecord, kind: str, programme: str
     return _answer(kept.body, kept.status, False)
 
 
-def _openapi(example: dict[str, Any]) -> dict[str, Any]:
+def from_path(fields: dict[str, Any], names: tuple[str, ...]) -> None:
+    """Refuse a body that gives a field the path gives."""
+    for name in names:
+        if name in fields:
+            raise Problem(422, "FIELD_IN_PATH", f"字段 {name} 由路径给出，不应在请求体中",
+                          f"field {name} is given by the path, not the body", name)
+
+
+async def write(request: Request, caller: TokenRecord, kind: str, programme: str,
+                county: str, path_fields: dict[str, Any]) -> Response:
+    """One county command: its kind, programme and county (and more) from the path."""
+    def command(fields: dict[str, Any]) -> Result:
+        from_path(fields, (*COUNTY_PATH_FIELDS, *path_fields))
+        payload = {**fields, **path_fields, "kind": kind, "programme": programme,
+                   "county_code": county}
+        return services(request).ledger.execute(payload, caller.actor)
+
+    def links(result: Result) -> dict[str, str]:
+        return {"receipt": f"/v1/audit/receipts/{result.entry_id}?programme={programme}"
+                           f"&county={county}"}
+
+    return await run_write(request, caller, command, links)
+
+
+def openapi_body(example: dict[str, Any]) -> dict[str, Any]:
     return {
         "requestBody": {"required": True, "content": {"application/json": {
             "schema": {"type": "object"}, "example": example}}},
@@ -111,7 +130,7 @@ def _openapi(example: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_PROBLEMS: dict[int | str, dict[str, Any]] = {
+PROBLEMS: dict[int | str, dict[str, Any]] = {
     status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in (
         (400, "malformed JSON or missing Idempotency-Key"), (401, "no valid token"),
         (403, "the token's role or scope does not allow it"),
@@ -130,23 +149,23 @@ def _endpoint(kind: str) -> Callable[..., Awaitable[Response]]:
 
 for path, (kind, summary, example) in RESOURCES.items():
     router.add_api_route(path, _endpoint(kind), methods=["POST"], summary=summary,
-                         status_code=201, openapi_extra=_openapi(example),
-                         responses=_PROBLEMS, operation_id=f"record_{kind}")
+                         status_code=201, openapi_extra=openapi_body(example),
+                         responses=PROBLEMS, operation_id=f"record_{kind}")
 
 
 @router.post("/tranches/{batch}/decision", summary="第二批决定 Decide a batch (province)",
-             status_code=201, openapi_extra=_openapi(
+             status_code=201, openapi_extra=openapi_body(
                  {"document_no": "粤商务建函〔2021〕2号", "business_date": "2021-03-01"}),
-             responses=_PROBLEMS)
+             responses=PROBLEMS)
 async def batch_decision(request: Request, caller: Caller, programme: str, county: str,
                          batch: int) -> Response:
     return await write(request, caller, "batch_decision", programme, county, {"batch": batch})
 
 
 @router.post("/reports/{period}", summary="月报 Submit a monthly report (county)",
-             status_code=201, openapi_extra=_openapi(
+             status_code=201, openapi_extra=openapi_body(
                  {"summary": "本月拨付 10 万元", "business_date": "2020-05-03"}),
-             responses=_PROBLEMS)
+             responses=PROBLEMS)
 async def monthly_report(request: Request, caller: Caller, programme: str, county: str,
                          period: str) -> Response:
     return await write(request, caller, "monthly_report", programme, county,
