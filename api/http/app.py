@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api.config import default_db_url
+from api.config import Settings
 from api.http import problems
 from api.http.routes import counties, health, programmes, writes
 from api.http.services import Services
@@ -16,10 +16,10 @@ from api.http.services import Services
 TITLE = "fundledger — 专项资金防篡改台账 API"
 
 
-def create_app(url: str) -> FastAPI:
+def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = Services(url)
+        app.state.services = Services(settings)
         try:
             yield
         finally:
@@ -36,5 +36,5 @@ def create_app(url: str) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """The app on the store named by LEDGER_DB (uvicorn's factory in each worker)."""
-    return create_app(default_db_url())
+    """The app on the settings of the environment (uvicorn's factory in each worker)."""
+    return create_app(Settings.from_env())

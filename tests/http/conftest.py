@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from api.config import Settings
 from api.http.app import create_app
 from api.tokens import TokenStore
 from ledger.application import FundLedger
@@ -45,7 +46,7 @@ class Api:
         return headers
 
     def post(self, who: str, path: str, body: Any, key: str | None = None) -> Any:
-        return self.client.post(BASE + path if path.startswith("/") else path, json=body,
+        return self.client.post(path if path.startswith("/v1/") else BASE + path, json=body,
                                 headers=self.headers(who, key))
 
     def events(self) -> int:
@@ -60,5 +61,5 @@ def api(app: FundLedger, store_url: str) -> Iterator[Api]:
     for who, (name, scope) in TOKENS.items():
         role = "county" if who == "other_county" else who
         tokens[who] = store.issue(role, name, scope, None, NOW)[0]
-    with TestClient(create_app(store_url), raise_server_exceptions=False) as client:
+    with TestClient(create_app(Settings(store_url)), raise_server_exceptions=False) as client:
         yield Api(client, app, tokens)
