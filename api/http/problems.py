@@ -35,6 +35,7 @@ _STATUS: dict[type[E.LedgerError], int] = {
     E.UnknownProgramme: 404,
     E.UnknownCounty: 404,
     E.UnknownProject: 404,
+    E.UnknownEntry: 404,
     TokenUnknown: 404,
     E.RulesInvalid: 422,
     E.ConcurrencyExhausted: 503,
