@@ -47,7 +47,7 @@ def test_one_entry_and_its_reversal(api: Api) -> None:
                                      "amount": "500", "reason": "录入错误",
                                      "business_date": "2020-04-05"})
     doc = _get(api, "county", "/v1/entries/D1", programme=PROGRAMME, county=COUNTY).json()
-    assert [e["entry_id"] for e in doc["events"]][0] == "D1"
+    assert [e["entry_id"] for e in doc["events"]] == ["D1", "R1"]  # and what reverses it
     r = _get(api, "county", "/v1/entries/NOPE", programme=PROGRAMME, county=COUNTY)
     assert r.status_code == 404 and r.json()["code"] == "UNKNOWN_ENTRY"
 

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.cli.status import with_yuan
 from api.http.auth import Caller
+from api.http.matrix import read_roles, roles_extra
 from api.http.services import Services, services
 from ledger import fields as F
 from ledger.actors import Actor, authorise_read
@@ -41,7 +42,11 @@ def county_doc(s: Services, actor: Actor, programme: str, county: str, year: int
     return doc
 
 
-@router.get("/status", summary="县状态 Everything the views say about a county")
+_SCOPED = roles_extra(read_roles("county_status"), "within its scope")
+
+
+@router.get("/status", summary="县状态 Everything the views say about a county",
+            openapi_extra=_SCOPED)
 async def status(request: Request, caller: Caller, programme: str, county: str,
                  year: Year = None, as_of: AsOfDay = None) -> dict[str, Any]:
     return await run_in_threadpool(county_doc, services(request), caller.actor, programme,
@@ -57,7 +62,7 @@ def _part(name: str, keys: tuple[str, ...]) -> None:
                 "year")
         return {k: doc[k] for k in (*head, *keys)}
     router.add_api_route(f"/{name}", read, methods=["GET"], summary=f"{name} of a county",
-                         operation_id=f"county_{name}")
+                         operation_id=f"county_{name}", openapi_extra=_SCOPED)
 
 
 for _name, _keys in PARTS.items():

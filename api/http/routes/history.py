@@ -11,6 +11,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.http.auth import Caller
+from api.http.matrix import read_roles, roles_extra
 from api.http.services import Services, services
 from ledger import fields as F
 from ledger.actors import Actor, authorise_read
@@ -54,7 +55,11 @@ def _page(s: Services, query: HistoryQuery, cursor: str | None,
     return {"events": [e.to_dict() for e in page.events], "next_cursor": page.next_cursor}
 
 
-@router.get("/history", summary="历史 The stored events, filtered, a page at a time")
+_ONE_COUNTY = roles_extra(read_roles("history"), "county and city: one county of their scope")
+
+
+@router.get("/history", summary="历史 The stored events, filtered, a page at a time",
+            openapi_extra=_ONE_COUNTY)
 async def history(request: Request, caller: Caller, programme: str,
                   county: Text = None, project: Text = None, entry: Text = None,
                   actor: Text = None, since: Text = None, until: Text = None,
@@ -65,7 +70,8 @@ async def history(request: Request, caller: Caller, programme: str,
     return await run_in_threadpool(_page, services(request), query, cursor, limit)
 
 
-@router.get("/entries/{entry}", summary="条目 One entry of a county: its events")
+@router.get("/entries/{entry}", summary="条目 One entry of a county: its events",
+            openapi_extra=_ONE_COUNTY)
 async def entry(request: Request, caller: Caller, entry: str, programme: str,
                 county: str) -> dict[str, Any]:
     query = _query(caller.actor, programme, county, None, entry, None, None, None)

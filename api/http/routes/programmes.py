@@ -10,6 +10,7 @@ from fastapi.concurrency import run_in_threadpool
 
 from api.cli.status import with_yuan
 from api.http.auth import Caller
+from api.http.matrix import programme_roles, read_roles, roles_extra
 from api.http.routes.writes import PROBLEMS, from_path, openapi_body, run_write
 from api.http.services import Services, services
 from ledger import fields as F
@@ -35,9 +36,10 @@ def _yuan(fields: dict[str, Any], name: str) -> int:
 
 
 @router.post("", summary="开设项目 Open a programme under its rules (province)",
-             status_code=201, responses=PROBLEMS, openapi_extra=openapi_body(
+             status_code=201, responses=PROBLEMS, openapi_extra={**openapi_body(
                  {"programme": "gd-2020-ecrural", "total": "100000000.00",
-                  "business_date": "2020-03-01"}))
+                  "business_date": "2020-03-01"}), **roles_extra(programme_roles(
+                      "open_programme"))})
 async def open_programme(request: Request, caller: Caller) -> Response:
     """The shipped rules of `programme`, or `rules_toml` (a whole rules file as text)."""
     def command(fields: dict[str, Any]) -> Result:
@@ -54,9 +56,10 @@ async def open_programme(request: Request, caller: Caller) -> Response:
 
 
 @router.post("/{programme}/counties", summary="纳入示范县 Admit a county (province)",
-             status_code=201, responses=PROBLEMS, openapi_extra=openapi_body(
+             status_code=201, responses=PROBLEMS, openapi_extra={**openapi_body(
                  {"county_code": "441423", "name": "丰顺县", "allocation": "10000000.00",
-                  "document_no": "粤商务建字〔2020〕1号", "business_date": "2020-03-02"}))
+                  "document_no": "粤商务建字〔2020〕1号", "business_date": "2020-03-02"}),
+                 **roles_extra(programme_roles("admit_county"))})
 async def admit_county(request: Request, caller: Caller, programme: str) -> Response:
     def command(fields: dict[str, Any]) -> Result:
         from_path(fields, ("programme",))
@@ -80,7 +83,8 @@ def _programme(s: Services, actor: Actor, programme: str) -> dict[str, Any]:
             "total_yuan": format_yuan(prog.total_fen), "counties": counties}
 
 
-@router.get("/{programme}", summary="项目 A programme: its total and the counties you may see")
+@router.get("/{programme}", summary="项目 A programme: its total and the counties you may see",
+            openapi_extra=roles_extra(read_roles("county_status"), "the counties of its scope"))
 async def get_programme(request: Request, caller: Caller, programme: str) -> dict[str, Any]:
     return await run_in_threadpool(_programme, services(request), caller.actor, programme)
 
@@ -103,7 +107,9 @@ def _summary(s: Services, actor: Actor, programme: str, year: int | None, as_of:
     return doc
 
 
-@router.get("/{programme}/summary", summary="汇总 Every county, city totals and the total")
+@router.get("/{programme}/summary", summary="汇总 Every county, city totals and the total",
+            openapi_extra=roles_extra(read_roles("programme_summary"),
+                                      "a city: its own counties"))
 async def summary(request: Request, caller: Caller, programme: str,
                   year: Annotated[int | None, Query(ge=2000, le=2999)] = None,
                   as_of: Annotated[str | None, Query()] = None,

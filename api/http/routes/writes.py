@@ -19,6 +19,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.http.auth import Caller
 from api.http.body import json_object, read_body
 from api.http.idempotency import checked_key, request_sha256
+from api.http.matrix import roles_extra, write_roles
 from api.http.problems import PROBLEM_JSON, Problem
 from api.http.services import services
 from api.tokens import TokenRecord
@@ -147,15 +148,19 @@ def _endpoint(kind: str) -> Callable[..., Awaitable[Response]]:
     return endpoint
 
 
+_NOTES = {"reversal": "each side reverses its own entries"}
+
 for path, (kind, summary, example) in RESOURCES.items():
     router.add_api_route(path, _endpoint(kind), methods=["POST"], summary=summary,
-                         status_code=201, openapi_extra=openapi_body(example),
-                         responses=PROBLEMS, operation_id=f"record_{kind}")
+                         status_code=201, responses=PROBLEMS, operation_id=f"record_{kind}",
+                         openapi_extra={**openapi_body(example),
+                                        **roles_extra(write_roles(kind), _NOTES.get(kind, ""))})
 
 
 @router.post("/tranches/{batch}/decision", summary="第二批决定 Decide a batch (province)",
-             status_code=201, openapi_extra=openapi_body(
+             status_code=201, openapi_extra={**openapi_body(
                  {"document_no": "粤商务建函〔2021〕2号", "business_date": "2021-03-01"}),
+                 **roles_extra(write_roles("batch_decision"))},
              responses=PROBLEMS)
 async def batch_decision(request: Request, caller: Caller, programme: str, county: str,
                          batch: int) -> Response:
@@ -163,8 +168,9 @@ async def batch_decision(request: Request, caller: Caller, programme: str, count
 
 
 @router.post("/reports/{period}", summary="月报 Submit a monthly report (county)",
-             status_code=201, openapi_extra=openapi_body(
+             status_code=201, openapi_extra={**openapi_body(
                  {"summary": "本月拨付 10 万元", "business_date": "2020-05-03"}),
+                 **roles_extra(write_roles("monthly_report"))},
              responses=PROBLEMS)
 async def monthly_report(request: Request, caller: Caller, programme: str, county: str,
                          period: str) -> Response:
