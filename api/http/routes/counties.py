@@ -9,10 +9,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
-from api.cli.status import with_yuan
 from api.http.auth import Caller
 from api.http.matrix import read_roles, roles_extra
 from api.http.services import Services, services
+from api.present import with_yuan
 from ledger import fields as F
 from ledger.actors import Actor, authorise_read
 from projections.model import AsOf

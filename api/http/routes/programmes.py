@@ -8,11 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
-from api.cli.status import with_yuan
 from api.http.auth import Caller
 from api.http.matrix import programme_roles, read_roles, roles_extra
 from api.http.routes.writes import PROBLEMS, from_path, openapi_body, run_write
 from api.http.services import Services, services
+from api.present import with_yuan
 from ledger import fields as F
 from ledger.actors import Actor, authorise_read, covers
 from ledger.application import Result
