@@ -2,8 +2,8 @@
 
 A problem has `type` (a stable URI naming the code), `title`, `status`, `detail` (the English
 message), and our members: `code`, `rule`, `field`, `message_zh`, `message_en`, `details`
-(the numbers: limits, amounts left). The status of a ledger error comes from its class
-(`status_of`); state-dependent refusals of a well-formed request are 409.
+(the numbers: limits, amounts left). The status of a ledger error comes from the one error table
+(`api.errors`): state-dependent refusals of a well-formed request are 409.
 """
 
 from __future__ import annotations
@@ -16,40 +16,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
-from api.cli.kit import STORE_ERRORS, store_unavailable
-from api.tokens import TokenRefused, TokenUnknown
+from api.errors import STORE_ERRORS, http_status, store_unavailable
 from ledger import errors as E
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://fundledger.example/problems/"
 log = logging.getLogger("fundledger.http")
-
-# Error class -> HTTP status (first match in the class's MRO wins; default 409: a rule of the
-# ledger refused a request it could read, given the state it found).
-_STATUS: dict[type[E.LedgerError], int] = {
-    E.InputMalformed: 400,
-    E.InvalidField: 422,
-    E.InvalidAmount: 422,
-    TokenRefused: 401,
-    E.NotPermitted: 403,
-    E.UnknownProgramme: 404,
-    E.UnknownCounty: 404,
-    E.UnknownProject: 404,
-    E.UnknownEntry: 404,
-    TokenUnknown: 404,
-    E.RulesInvalid: 422,
-    E.ConcurrencyExhausted: 503,
-    E.StoreUnavailable: 503,
-    E.StoreInconsistent: 503,
-}
-
-
-def status_of(error: E.LedgerError) -> int:
-    for cls in type(error).__mro__:
-        if cls in _STATUS:
-            return _STATUS[cls]
-    return 409
-
 
 class Problem(Exception):
     """A refusal made at the HTTP edge itself (no ledger error behind it)."""
@@ -70,7 +42,7 @@ def problem(status: int, code: str, rule: str, zh: str, en: str, field: str | No
 
 
 def from_ledger(e: E.LedgerError) -> JSONResponse:
-    status = status_of(e)
+    status = http_status(e)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return problem(status, e.code, e.rule, e.zh, e.en, e.field, e.details, headers)
 
