@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from api.config import Settings
 from api.http import problems
-from api.http.routes import counties, health, history, programmes, writes
+from api.http.routes import audit, counties, health, history, programmes, writes
 from api.http.services import Services
 
 TITLE = "fundledger — 专项资金防篡改台账 API"
@@ -30,7 +30,7 @@ def create_app(settings: Settings) -> FastAPI:
                               "an Idempotency-Key; errors are RFC 9457 problem+json with the "
                               "rule, the field and the message in Chinese and English.")
     problems.install(app)
-    for module in (health, programmes, writes, counties, history):
+    for module in (health, programmes, writes, counties, history, audit):
         app.include_router(module.router)
     return app
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from fastapi import Request
 
@@ -13,7 +14,10 @@ from api.config import Settings
 from api.http.idempotency import IdempotencyStore
 from api.tokens import TokenStore
 from api.wiring import Wiring
-from audit.log import latest_checkpoint
+from audit.db import LogDB
+from audit.log import StoredCheckpoint, latest_checkpoint
+
+T = TypeVar("T")
 
 
 class Services:
@@ -30,11 +34,17 @@ class Services:
     def today(self) -> dt.date:
         return dt.datetime.now(dt.UTC).date()
 
+    def read_log(self, read: Callable[[LogDB], T]) -> T:
+        """Run `read` on the log's connection (one request at a time: it is one connection)."""
+        with self._log_lock:
+            return read(self.wiring.log())
+
     def checkpoint_age_s(self) -> int | None:
         """Seconds since the latest signed checkpoint, None if there is none."""
-        log = self.wiring.log()
-        with self._log_lock, log.snapshot() as cur:
-            cp = latest_checkpoint(cur) if log.has_log(cur) else None
+        def latest(db: LogDB) -> StoredCheckpoint | None:
+            with db.snapshot() as cur:
+                return latest_checkpoint(cur) if db.has_log(cur) else None
+        cp = self.read_log(latest)
         if cp is None:
             return None
         made = dt.datetime.strptime(cp.created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)

@@ -22,7 +22,7 @@ def _openapi(api: Api) -> dict[str, Any]:
 
 def test_the_documented_matrix_is_the_permission_tables(api: Api) -> None:
     assert markdown(_openapi(api)) in DOC.read_text("utf-8"), (
-        "docs/api.md is stale: paste the table api.http.matrix.markdown renders")
+        "docs/api.md is stale: run scripts/api_matrix_doc.py")
 
 
 def _call(api: Api, method: str, path: str, example: Any, who: str) -> Any:
