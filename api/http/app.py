@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api.config import Settings
-from api.http import problems
+from api.http import docs, problems
 from api.http.routes import audit, counties, health, history, programmes, writes
 from api.http.services import Services
 
@@ -25,11 +25,12 @@ def create_app(settings: Settings) -> FastAPI:
         finally:
             app.state.services.close()
 
-    app = FastAPI(title=TITLE, version="1", lifespan=lifespan,
+    app = FastAPI(title=TITLE, version="1", lifespan=lifespan, docs_url=None, redoc_url=None,
                   description="Bearer tokens from `fundledger tokens issue`; every POST takes "
                               "an Idempotency-Key; errors are RFC 9457 problem+json with the "
                               "rule, the field and the message in Chinese and English.")
     problems.install(app)
+    docs.install(app)
     for module in (health, programmes, writes, counties, history, audit):
         app.include_router(module.router)
     return app
