@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from api.config import Settings
 from api.http import docs, problems
 from api.http.routes import audit, counties, health, history, programmes, writes
+from api.http.schemas import PROBLEM_RESPONSES
 from api.http.services import Services
 
 TITLE = "fundledger — 专项资金防篡改台账 API"
@@ -32,7 +33,7 @@ def create_app(settings: Settings) -> FastAPI:
     problems.install(app)
     docs.install(app)
     for module in (health, programmes, writes, counties, history, audit):
-        app.include_router(module.router)
+        app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app
 
 

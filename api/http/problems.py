@@ -76,12 +76,17 @@ def install(app: FastAPI) -> None:
     async def _http(_: Request, e: HTTPException) -> JSONResponse:
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(e.status_code, "HTTP_ERROR")
         return problem(e.status_code, code, "http", f"HTTP {e.status_code}：{e.detail}",
-                       f"HTTP {e.status_code}: {e.detail}", None, {})
+                       f"HTTP {e.status_code}: {e.detail}", None, {},
+                       dict(e.headers) if e.headers else None)  # 405's Allow, for one
+
+    async def _store(_: Request, e: Exception) -> JSONResponse:
+        return from_ledger(store_unavailable(e))
+
+    for store_error in STORE_ERRORS:  # handled here, not logged as a crash of the server
+        app.add_exception_handler(store_error, _store)
 
     @app.exception_handler(Exception)
     async def _internal(_: Request, e: Exception) -> JSONResponse:  # the process's top level
-        if isinstance(e, STORE_ERRORS):
-            return from_ledger(store_unavailable(e))
         log.error("internal error: %s: %s", type(e).__name__, " ".join(str(e).split())[:200])
         return problem(500, "INTERNAL_ERROR", "internal",
                        "内部错误：请求可能未完成；请用同一 Idempotency-Key 重试",

@@ -4,11 +4,6 @@ through one is read back through the API (whichever worker answers)."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -17,41 +12,15 @@ import pytest
 
 from api.tokens import TokenStore
 from tests.conftest import PROGRAMME
+from tests.http.server import serving
 from tests.http.test_writes import APPROPRIATION, DISBURSEMENT, PROJECT
-
-STARTUP_S = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture
 def served(app: Any, store_url: str) -> Iterator[tuple[str, str]]:
-    port = _free_port()
-    workers = "2" if store_url.startswith("postgresql") else "1"
-    proc = subprocess.Popen([sys.executable, "-m", "api.cli", "--db", store_url, "serve",
-                             "--port", str(port), "--workers", workers],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "LEDGER_DB": ""})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + STARTUP_S
-        while True:
-            try:
-                if httpx2.get(base + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx2.TransportError:
-                pass
-            assert proc.poll() is None, proc.stderr.read().decode() if proc.stderr else ""
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.2)
+    workers = 2 if store_url.startswith("postgresql") else 1
+    with serving(store_url, workers) as base:
         yield base, store_url
-    finally:
-        proc.terminate()
-        proc.communicate(timeout=30)  # reads and closes stderr
 
 
 def test_serve_answers_writes_and_reads_over_a_socket(served: tuple[str, str]) -> None:

@@ -11,6 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.http.auth import Caller
 from api.http.matrix import programme_roles, read_roles, roles_extra
 from api.http.routes.writes import PROBLEMS, from_path, openapi_body, run_write
+from api.http.schemas import DATE_SCHEMA, ID_PATTERN, YUAN_PATTERN
 from api.http.services import Services, services
 from api.present import with_yuan
 from ledger import fields as F
@@ -23,6 +24,21 @@ from projections.model import AsOf
 
 router = APIRouter(prefix="/v1/programmes", tags=["programmes"])
 RULES_TOML_MAX_CHARS = 64 << 10  # a rules file; the shipped one is about 3 KiB
+_YUAN = {"type": "string", "pattern": YUAN_PATTERN}
+OPEN_BODY = {"type": "object", "additionalProperties": False,
+             "required": ["total", "business_date"],
+             "properties": {"programme": {"type": "string", "pattern": ID_PATTERN},
+                            "rules_toml": {"type": "string", "maxLength": RULES_TOML_MAX_CHARS},
+                            "total": _YUAN, "business_date": DATE_SCHEMA}}
+ADMIT_BODY = {"type": "object", "additionalProperties": False,
+              "required": ["county_code", "name", "allocation", "document_no", "business_date"],
+              "properties": {"county_code": {"type": "string", "pattern": "^[1-9][0-9]{5}$"},
+                             "name": {"type": "string", "minLength": 1,
+                                      "maxLength": F.COUNTY_NAME_MAX_CHARS},
+                             "allocation": _YUAN,
+                             "document_no": {"type": "string", "minLength": 1,
+                                             "maxLength": F.DOCUMENT_NO_MAX_CHARS},
+                             "business_date": DATE_SCHEMA}}
 
 
 def _yuan(fields: dict[str, Any], name: str) -> int:
@@ -38,7 +54,7 @@ def _yuan(fields: dict[str, Any], name: str) -> int:
 @router.post("", summary="开设项目 Open a programme under its rules (province)",
              status_code=201, responses=PROBLEMS, openapi_extra={**openapi_body(
                  {"programme": "gd-2020-ecrural", "total": "100000000.00",
-                  "business_date": "2020-03-01"}), **roles_extra(programme_roles(
+                  "business_date": "2020-03-01"}, OPEN_BODY), **roles_extra(programme_roles(
                       "open_programme"))})
 async def open_programme(request: Request, caller: Caller) -> Response:
     """The shipped rules of `programme`, or `rules_toml` (a whole rules file as text)."""
@@ -58,8 +74,8 @@ async def open_programme(request: Request, caller: Caller) -> Response:
 @router.post("/{programme}/counties", summary="纳入示范县 Admit a county (province)",
              status_code=201, responses=PROBLEMS, openapi_extra={**openapi_body(
                  {"county_code": "441423", "name": "丰顺县", "allocation": "10000000.00",
-                  "document_no": "粤商务建字〔2020〕1号", "business_date": "2020-03-02"}),
-                 **roles_extra(programme_roles("admit_county"))})
+                  "document_no": "粤商务建字〔2020〕1号", "business_date": "2020-03-02"},
+                 ADMIT_BODY), **roles_extra(programme_roles("admit_county"))})
 async def admit_county(request: Request, caller: Caller, programme: str) -> Response:
     def command(fields: dict[str, Any]) -> Result:
         from_path(fields, ("programme",))

@@ -21,9 +21,11 @@ from api.http.body import json_object, read_body
 from api.http.idempotency import checked_key, request_sha256
 from api.http.matrix import roles_extra, write_roles
 from api.http.problems import PROBLEM_JSON, Problem
+from api.http.schemas import PROBLEM_SCHEMA, WRITE_ANSWER_SCHEMA, command_body
 from api.http.services import services
 from api.tokens import TokenRecord
 from ledger.application import Result
+from ledger.commands import COUNTY_COMMANDS
 
 router = APIRouter(prefix="/v1/programmes/{programme}/counties/{county}", tags=["writes"])
 COUNTY_PATH_FIELDS = ("kind", "programme", "county_code")
@@ -122,17 +124,25 @@ async def write(request: Request, caller: TokenRecord, kind: str, programme: str
     return await run_write(request, caller, command, links)
 
 
-def openapi_body(example: dict[str, Any]) -> dict[str, Any]:
+def openapi_body(example: dict[str, Any], schema: dict[str, Any]) -> dict[str, Any]:
     return {
         "requestBody": {"required": True, "content": {"application/json": {
-            "schema": {"type": "object"}, "example": example}}},
+            "schema": schema, "example": example}}},
         "parameters": [{"name": "Idempotency-Key", "in": "header", "required": True,
                         "schema": {"type": "string", "maxLength": 128}}],
     }
 
 
-PROBLEMS: dict[int | str, dict[str, Any]] = {
-    status: {"description": text, "content": {PROBLEM_JSON: {}}} for status, text in (
+_ANSWERS: dict[int | str, dict[str, Any]] = {
+    200: {"description": "a retry the ledger recognised (same entry id and content): the "
+                         "original entry; nothing recorded",
+          "content": {"application/json": {"schema": WRITE_ANSWER_SCHEMA}}},
+    201: {"description": "recorded", "content": {"application/json": {
+        "schema": WRITE_ANSWER_SCHEMA}}},
+}
+PROBLEMS: dict[int | str, dict[str, Any]] = _ANSWERS | {
+    status: {"description": text, "content": {PROBLEM_JSON: {"schema": PROBLEM_SCHEMA}}}
+    for status, text in (
         (400, "malformed JSON or missing Idempotency-Key"), (401, "no valid token"),
         (403, "the token's role or scope does not allow it"),
         (404, "unknown programme, county or project"),
@@ -153,13 +163,15 @@ _NOTES = {"reversal": "each side reverses its own entries"}
 for path, (kind, summary, example) in RESOURCES.items():
     router.add_api_route(path, _endpoint(kind), methods=["POST"], summary=summary,
                          status_code=201, responses=PROBLEMS, operation_id=f"record_{kind}",
-                         openapi_extra={**openapi_body(example),
+                         openapi_extra={**openapi_body(example, command_body(
+                                            COUNTY_COMMANDS[kind])),
                                         **roles_extra(write_roles(kind), _NOTES.get(kind, ""))})
 
 
 @router.post("/tranches/{batch}/decision", summary="第二批决定 Decide a batch (province)",
              status_code=201, openapi_extra={**openapi_body(
-                 {"document_no": "粤商务建函〔2021〕2号", "business_date": "2021-03-01"}),
+                 {"document_no": "粤商务建函〔2021〕2号", "business_date": "2021-03-01"},
+                 command_body(COUNTY_COMMANDS["batch_decision"], ("batch",))),
                  **roles_extra(write_roles("batch_decision"))},
              responses=PROBLEMS)
 async def batch_decision(request: Request, caller: Caller, programme: str, county: str,
@@ -169,7 +181,8 @@ async def batch_decision(request: Request, caller: Caller, programme: str, count
 
 @router.post("/reports/{period}", summary="月报 Submit a monthly report (county)",
              status_code=201, openapi_extra={**openapi_body(
-                 {"summary": "本月拨付 10 万元", "business_date": "2020-05-03"}),
+                 {"summary": "本月拨付 10 万元", "business_date": "2020-05-03"},
+                 command_body(COUNTY_COMMANDS["monthly_report"], ("period",))),
                  **roles_extra(write_roles("monthly_report"))},
              responses=PROBLEMS)
 async def monthly_report(request: Request, caller: Caller, programme: str, county: str,
