@@ -16,18 +16,13 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-import sqlite3
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
+from api.sidetables import SideTable
 from ledger import fields as F
 from ledger.actors import Actor, city_of
 from ledger.errors import InvalidField, LedgerError
-from ledger.sql import POSTGRES_CONNECT_TIMEOUT_S, SQLITE_LOCK_TIMEOUT_S, QmarkCursor
-from ledger.stores import store_env
 
 TOKEN_PREFIX = "fl_"
 TOKEN_RANDOM_BYTES = 32
@@ -111,51 +106,11 @@ def token_scope(role: str, county: str | None, city: str | None, province: str |
     return F.division_code(province or DEFAULT_PROVINCE, "province")
 
 
-class TokenStore:
+class TokenStore(SideTable):
     """The tokens table of one store (SQLite file or PostgreSQL database)."""
 
-    def __init__(self, url: str) -> None:
-        self._env = store_env(url)
-        self.postgres = self._env["PERSISTENCE_MODULE"] == "eventsourcing.postgres"
-        self._ready = False
-
-    @contextmanager
-    def _cursor(self, create: bool = False) -> Iterator[QmarkCursor | None]:
-        """A cursor in one transaction; None when the table was never made and `create` is
-        not asked (the server's role reads tokens, and may not create tables)."""
-        conn = self._connect()
-        try:
-            cur = QmarkCursor(conn.cursor(), self.postgres)
-            if not self._ready:
-                if create:
-                    cur.execute(_SCHEMA)
-                elif not self._exists(cur):
-                    yield None
-                    return
-                self._ready = True
-            yield cur
-            conn.commit()
-        finally:
-            conn.close()
-
-    def _exists(self, cur: QmarkCursor) -> bool:
-        if self.postgres:
-            return cur.execute("SELECT to_regclass(?)", (TOKENS_TABLE,)).fetchone() != (None,)
-        return cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                           (TOKENS_TABLE,)).fetchone() is not None
-
-    def _connect(self) -> Any:
-        e = self._env
-        if self.postgres:
-            import psycopg
-
-            return psycopg.connect(dbname=e["POSTGRES_DBNAME"], host=e["POSTGRES_HOST"],
-                                   port=e["POSTGRES_PORT"], user=e["POSTGRES_USER"],
-                                   password=e["POSTGRES_PASSWORD"] or None,
-                                   connect_timeout=POSTGRES_CONNECT_TIMEOUT_S)
-        path = Path(e["SQLITE_DBNAME"]).absolute()
-        # mode=rw: tokens are kept beside a ledger; never create an empty file for them.
-        return sqlite3.connect(f"file:{path}?mode=rw", uri=True, timeout=SQLITE_LOCK_TIMEOUT_S)
+    table = TOKENS_TABLE
+    schema = _SCHEMA
 
     def issue(self, role: str, name: str, scope: str, expires: dt.date | None,
               now: dt.datetime) -> tuple[str, TokenRecord]:
@@ -168,7 +123,7 @@ class TokenStore:
         record = TokenRecord(f"tok_{secrets.token_hex(TOKEN_ID_HEX_CHARS // 2)}", name, role,
                              scope, now.isoformat(timespec="seconds"),
                              expires.isoformat() if expires else None, None)
-        with self._cursor(create=True) as cur:
+        with self.cursor(create=True) as cur:
             assert cur is not None
             cur.execute(f"INSERT INTO {TOKENS_TABLE} (token_id, token_sha256, name, role, scope,"
                         " issued_at, expires, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -177,14 +132,14 @@ class TokenStore:
         return token, record
 
     def list(self) -> list[TokenRecord]:
-        with self._cursor() as cur:
+        with self.cursor() as cur:
             rows = [] if cur is None else cur.execute(
                 f"SELECT {_COLUMNS} FROM {TOKENS_TABLE} ORDER BY issued_at, token_id").fetchall()
         return [TokenRecord(*row) for row in rows]
 
     def revoke(self, token_id: str, now: dt.datetime) -> TokenRecord:
         """Revoke a token from now on (a second revocation keeps the first time)."""
-        with self._cursor() as cur:
+        with self.cursor() as cur:
             row = None
             if cur is not None:
                 cur.execute(f"UPDATE {TOKENS_TABLE} SET revoked_at = ? "
@@ -200,7 +155,7 @@ class TokenStore:
         """The record of a valid token; TokenRefused for anything else."""
         if not token or len(token) > TOKEN_MAX_CHARS or not token.startswith(TOKEN_PREFIX):
             raise TokenRefused.of("token", reason="malformed", reason_zh="格式不对")
-        with self._cursor() as cur:
+        with self.cursor() as cur:
             row = None if cur is None else cur.execute(
                 f"SELECT {_COLUMNS} FROM {TOKENS_TABLE} WHERE token_sha256 = ?",
                 (token_sha256(token),)).fetchone()

@@ -22,8 +22,8 @@ class ProofOutOfRange(ValueError):
     consistency proof from a size that is not in 1..size (a usage error, not a broken log)."""
 
 
-def _in_range(cur: Cursor, n: int, leaf: int | None, old_size: int | None) -> None:
-    leaves = log.tail(cur)[0] if n else 0
+def _in_range(db: LogDB, cur: Cursor, n: int, leaf: int | None, old_size: int | None) -> None:
+    leaves = log.tail(cur)[0] if n and db.has_log(cur) else 0
     if n > leaves:
         raise ProofOutOfRange(f"大小 {n} 超过日志的 {leaves} 个叶子 / size {n} is beyond the "
                               f"log's {leaves} leaves")
@@ -56,7 +56,7 @@ def inclusion_proof(db: LogDB, leaf: int, size: int | None = None) -> dict[str, 
     leaf or the size is not in the sealed log)."""
     with db.snapshot() as cur:
         n = _tree_size(db, cur, size)
-        _in_range(cur, n, leaf, None)
+        _in_range(db, cur, n, leaf, None)
         return _timed(cur, {"kind": "inclusion", "leaf_index": leaf, "tree_size": n},
                       lambda r: merkle.inclusion_proof(r, leaf, n))
 
@@ -66,6 +66,6 @@ def consistency_proof(db: LogDB, old_size: int, size: int | None = None) -> dict
     (ProofOutOfRange if there is none: `old_size` larger or 0, or `size` beyond the log)."""
     with db.snapshot() as cur:
         n = _tree_size(db, cur, size)
-        _in_range(cur, n, None, old_size)
+        _in_range(db, cur, n, None, old_size)
         return _timed(cur, {"kind": "consistency", "from_size": old_size, "tree_size": n},
                       lambda r: merkle.consistency_proof(r, old_size, n))

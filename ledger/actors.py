@@ -167,3 +167,23 @@ def delegate(runner: Actor, named: Actor | None) -> ImportedActor:
             runner=runner.id, named=named.id,
         )
     return ImportedActor(named.id, named.role, named.scope, runner)
+
+
+# read -> roles allowed; the actor's scope then decides which counties (a province, auditor or
+# reviewer token's scope is the province: every county of it). The public column needs none.
+READ_PERMISSIONS: dict[str, frozenset[str]] = {
+    "county_status": frozenset(ROLES),
+    "programme_summary": frozenset({"province", "city", "auditor", "reviewer"}),
+    "history": frozenset(ROLES),
+    "audit_log": frozenset(ROLES),
+}
+
+
+def authorise_read(actor: Actor, read: str, county_code: str | None = None) -> None:
+    """Raise NotPermitted unless the actor's role may `read`, of this county if one is named."""
+    if actor.role not in READ_PERMISSIONS[read]:
+        raise NotPermitted(
+            f"角色「{ROLE_NAMES_ZH[actor.role]}」无权查看 {read}",
+            f"role {actor.role} may not read {read}", "actor.role")
+    if county_code is not None:
+        authorise_scope(actor, county_code)

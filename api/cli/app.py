@@ -18,6 +18,7 @@ import click
 from api import render
 from api.cli import audit as cli_audit
 from api.cli import read as cli_read
+from api.cli import serve as cli_serve
 from api.cli import snapkey
 from api.cli import status as cli_status
 from api.cli import tokens as cli_tokens
@@ -145,6 +146,7 @@ cli_status.register(cli)  # status, summary, projections
 cli_audit.register(cli)  # seal, keys, checkpoint, witness, receipt, proof, export
 cli_audit.keys.add_command(snapkey.snapshot_init)  # keys snapshot-init
 cli.add_command(cli_tokens.tokens)  # tokens issue, list, revoke
+cli.add_command(cli_serve.serve)  # the HTTP API
 
 
 def main() -> None:

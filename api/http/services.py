@@ -1,0 +1,60 @@
+"""What one server process opens once and shares between its requests: the stores of the
+composition root (`api.wiring`), the tokens and the idempotency records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from fastapi import Request
+
+from api.config import Settings
+from api.http.idempotency import IdempotencyStore
+from api.tokens import TokenStore
+from api.wiring import Wiring
+from audit.db import LogDB
+from audit.log import StoredCheckpoint, latest_checkpoint
+
+T = TypeVar("T")
+
+
+class Services:
+    """The ledger, its read models, the log, the tokens and the idempotency records."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.wiring = Wiring(settings)
+        self.ledger = self.wiring.ledger()
+        self.views = self.wiring.views()
+        self.tokens = TokenStore(settings.db_url)
+        self.idempotency = IdempotencyStore(settings.db_url)
+        self._log_lock = threading.Lock()  # the log has one connection: one request at a time
+
+    def today(self) -> dt.date:
+        return dt.datetime.now(dt.UTC).date()
+
+    def read_log(self, read: Callable[[LogDB], T]) -> T:
+        """Run `read` on the log's connection (one request at a time: it is one connection)."""
+        with self._log_lock:
+            return read(self.wiring.log())
+
+    def checkpoint_age_s(self) -> int | None:
+        """Seconds since the latest signed checkpoint, None if there is none."""
+        def latest(db: LogDB) -> StoredCheckpoint | None:
+            with db.snapshot() as cur:
+                return latest_checkpoint(cur) if db.has_log(cur) else None
+        cp = self.read_log(latest)
+        if cp is None:
+            return None
+        made = dt.datetime.strptime(cp.created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
+        return int((dt.datetime.now(dt.UTC) - made).total_seconds())
+
+    def close(self) -> None:
+        self.wiring.close()
+
+
+def services(request: Request) -> Services:
+    found: Any = request.app.state.services
+    assert isinstance(found, Services)
+    return found
