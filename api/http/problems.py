@@ -22,6 +22,8 @@ from ledger import errors as E
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://fundledger.example/problems/"
 log = logging.getLogger("fundledger.http")
+# The router's own refusals, told in Chinese too (starlette gives only an English phrase).
+_HTTP_ZH = {404: "没有这一路径", 405: "此路径不接受该请求方法"}
 
 class Problem(Exception):
     """A refusal made at the HTTP edge itself (no ledger error behind it)."""
@@ -75,7 +77,8 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(_: Request, e: HTTPException) -> JSONResponse:
         code = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}.get(e.status_code, "HTTP_ERROR")
-        return problem(e.status_code, code, "http", f"HTTP {e.status_code}：{e.detail}",
+        zh = _HTTP_ZH.get(e.status_code, "请求被拒绝")
+        return problem(e.status_code, code, "http", f"HTTP {e.status_code}：{zh}",
                        f"HTTP {e.status_code}: {e.detail}", None, {},
                        dict(e.headers) if e.headers else None)  # 405's Allow, for one
 

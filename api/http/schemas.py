@@ -4,16 +4,37 @@ and the problem details every refusal is."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from ledger import fields as F
 from ledger.commands import CommandSpec
 from ledger.commands.spec import AMOUNT, ATTACHMENTS, DATE, IDENTIFIER, INTEGER, PERIOD, TEXT
+from ledger.errors import InvalidAmount
 from ledger.money import AMOUNT_FEN_MAX
 
 ID_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$"
 YUAN_PATTERN = r"^[0-9]+(\.[0-9]{1,2})?$"  # yuan, at most two decimals (R1)
 DATE_SCHEMA = {"type": "string", "format": "date", "description": "YYYY-MM-DD"}
+_YUAN_RE = re.compile(YUAN_PATTERN)
+
+
+def yuan_keys(spec: CommandSpec) -> tuple[str, ...]:
+    """The body keys of a command that carry yuan strings."""
+    return tuple(k for f in spec.fields if f.type == AMOUNT for k in (f.name, f"{f.name}_yuan"))
+
+
+def check_yuan_strings(fields: Mapping[str, Any], keys: Iterable[str]) -> None:
+    """Yuan as the schema says: digits, at most two decimals. The ledger also reads the forms
+    people type at the command line ("1,000", " 10 "); the API refuses them, so that what
+    its OpenAPI document calls invalid is never recorded."""
+    for key in keys:
+        value = fields.get(key)
+        if isinstance(value, str) and not _YUAN_RE.fullmatch(value):
+            raise InvalidAmount(key, value, "应为数字、最多两位小数的元金额（不含分隔符或空格）",
+                                "expected yuan digits with at most two decimals (no "
+                                "separators or spaces)")
 
 
 def _field_schemas(name: str, kind: str, limit: Any, required: bool) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from fastapi.concurrency import run_in_threadpool
 from api.http.auth import Caller
 from api.http.matrix import programme_roles, read_roles, roles_extra
 from api.http.routes.writes import PROBLEMS, from_path, openapi_body, run_write
-from api.http.schemas import DATE_SCHEMA, ID_PATTERN, YUAN_PATTERN
+from api.http.schemas import DATE_SCHEMA, ID_PATTERN, YUAN_PATTERN, check_yuan_strings
 from api.http.services import Services, services
 from api.present import with_yuan
 from ledger import fields as F
@@ -48,6 +48,7 @@ def _yuan(fields: dict[str, Any], name: str) -> int:
 
         raise InvalidField(f"字段 {name} 应为元金额字符串（如 \"100000000.00\"）",
                            f"field {name} must be a yuan string (like \"100000000.00\")", name)
+    check_yuan_strings(fields, (name,))
     return parse_yuan(value, name)
 
 

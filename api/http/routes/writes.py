@@ -21,7 +21,13 @@ from api.http.body import json_object, read_body
 from api.http.idempotency import checked_key, request_sha256
 from api.http.matrix import roles_extra, write_roles
 from api.http.problems import PROBLEM_JSON, Problem
-from api.http.schemas import PROBLEM_SCHEMA, WRITE_ANSWER_SCHEMA, command_body
+from api.http.schemas import (
+    PROBLEM_SCHEMA,
+    WRITE_ANSWER_SCHEMA,
+    check_yuan_strings,
+    command_body,
+    yuan_keys,
+)
 from api.http.services import services
 from api.tokens import TokenRecord
 from ledger.application import Result
@@ -113,6 +119,7 @@ async def write(request: Request, caller: TokenRecord, kind: str, programme: str
     """One county command: its kind, programme and county (and more) from the path."""
     def command(fields: dict[str, Any]) -> Result:
         from_path(fields, (*COUNTY_PATH_FIELDS, *path_fields))
+        check_yuan_strings(fields, yuan_keys(COUNTY_COMMANDS[kind]))
         payload = {**fields, **path_fields, "kind": kind, "programme": programme,
                    "county_code": county}
         return services(request).ledger.execute(payload, caller.actor)
