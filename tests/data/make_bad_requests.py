@@ -104,7 +104,8 @@ def amounts() -> None:
                          ("three_decimals", "1.001"), ("exponent", "1e3"), ("nan", "NaN"),
                          ("infinity", "Infinity"), ("huge", "9" * 20), ("comma", "1,000"),
                          ("spaces", " 10 "), ("empty", ""), ("fullwidth", "１０"),
-                         ("plus", "+10"), ("hex", "0x10")]:
+                         ("plus", "+10"), ("hex", "0x10"), ("newline", "10\n"),
+                         ("decimal_point_only", "10."), ("leading_point", ".5")]:
         post(f"amount_{name}", "disbursement", {"amount": amount}, 422, "AMOUNT_INVALID")
     for name, fen in [("float", "1.5"), ("float_whole", "100.0"), ("exponent", "1e3"),
                       ("negative", "-100"), ("zero", "0"), ("huge", "9007199254740991"),
@@ -130,6 +131,8 @@ def amounts() -> None:
     raw("payee_lone_surrogate", "disbursement",
         text(TEMPLATES["disbursement"][2]).replace('"某公司"', '"\\ud800"'), 422,
         "INVALID_TEXT")
+    post("amount_yuan_grouped", "disbursement", {"amount_yuan": "1,000.00"}, 422,
+         "AMOUNT_INVALID", drop=("amount",))
     post("budget_three_decimals", "project", {"budget": "1000.001"}, 422, "AMOUNT_INVALID")
     post("allocation_negative", "admit", {"allocation": "-1000"}, 422, "AMOUNT_INVALID")
 
@@ -171,6 +174,8 @@ def keys_and_fields() -> None:
         post(f"idempotency_key_{name}", "disbursement", {}, 400, "IDEMPOTENCY_KEY_INVALID",
              headers={"Idempotency-Key": key})
     post("idempotency_key_reused", "disbursement", {}, 409, "IDEMPOTENCY_KEY_REUSED",
+         headers={"Idempotency-Key": USED_KEY})
+    post("idempotency_key_reused_other_path", "expenditure", {}, 409, "IDEMPOTENCY_KEY_REUSED",
          headers={"Idempotency-Key": USED_KEY})
     post("unknown_field", "disbursement", {"colour": "red"}, 422, "INVALID_FIELD")
     post("actor_in_body", "disbursement", {"actor": {"id": "x", "role": "province"}}, 422,
@@ -214,6 +219,8 @@ def references_and_dates() -> None:
     post("date_future", "disbursement", {"business_date": "2099-01-01"}, 409,
          "DATE_OUTSIDE_PERIOD")
     post("date_closed_year", "disbursement", {"business_date": "2020-06-01"}, 409,
+         "PERIOD_CLOSED")
+    post("date_closed_year_reversal", "reversal", {"business_date": "2020-12-31"}, 409,
          "PERIOD_CLOSED")
     post("date_before_programme", "disbursement", {"business_date": "2019-12-31"}, 409,
          "DATE_OUTSIDE_PERIOD")
