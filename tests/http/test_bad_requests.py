@@ -99,7 +99,7 @@ def _build(url: str) -> tuple[FundLedger, dict[str, str]]:
 
 def _base_writes(base: Base, used_key: str) -> None:
     """Appropriation A1, project P1, disbursement D1 (under `used_key`), 2020 closed."""
-    steps = [
+    steps: list[tuple[str, str, dict[str, Any]]] = [
         ("province", "/appropriations", {"entry_id": "A1", "batch": 1, "amount": "5000000",
                                          "document_no": "粤5号", "business_date": "2020-04-01"}),
         ("county", "/projects", {"project_code": "P1", "name": "县级电商公共服务中心",
