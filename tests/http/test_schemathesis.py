@@ -41,5 +41,6 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path: Pa
              "--checks", CHECKS, "--phases", "examples,coverage,fuzzing", "--seed", "1",
              "--max-examples", "20", "--max-time", str(MAX_TIME_S), "--workers", "2",
              "--report-dir", str(tmp_path)],
-            capture_output=True, text=True, timeout=MAX_TIME_S * 4, check=False)
+            capture_output=True, text=True, timeout=MAX_TIME_S * 4, check=False,
+            cwd=tmp_path)  # its cache (.schemathesis/) stays out of the checkout
     assert out.returncode == 0, out.stdout[-6000:] + out.stderr[-2000:]
