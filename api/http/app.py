@@ -17,10 +17,12 @@ from api.http.services import Services
 TITLE = "fundledger — 专项资金防篡改台账 API"
 
 
-def create_app(settings: Settings) -> FastAPI:
+def create_app(settings: Settings, background: bool = False) -> FastAPI:
+    """The app; `background` (as `fundledger serve` runs it): a follower for the read models
+    and a place in the election of the store's sealer (api.http.sealing)."""
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.services = Services(settings)
+        app.state.services = Services(settings, background)
         try:
             yield
         finally:
@@ -39,4 +41,4 @@ def create_app(settings: Settings) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """The app on the settings of the environment (uvicorn's factory in each worker)."""
-    return create_app(Settings.from_env())
+    return create_app(Settings.from_env(), background=True)

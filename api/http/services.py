@@ -12,10 +12,13 @@ from fastapi import Request
 
 from api.config import Settings
 from api.http.idempotency import IdempotencyStore
+from api.http.sealing import Sealing
 from api.tokens import TokenStore
 from api.wiring import Wiring
 from audit.db import LogDB
 from audit.log import StoredCheckpoint, latest_checkpoint
+from audit.log import tail as log_tail
+from projections.follower import Follower
 
 T = TypeVar("T")
 
@@ -23,13 +26,17 @@ T = TypeVar("T")
 class Services:
     """The ledger, its read models, the log, the tokens and the idempotency records."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, background: bool = False) -> None:
+        """`background`: also keep the read models caught up (a follower thread) and stand for
+        election as the store's sealer (`api.http.sealing`), as a served process does."""
         self.wiring = Wiring(settings)
         self.ledger = self.wiring.ledger()
         self.views = self.wiring.views()
         self.tokens = TokenStore(settings.db_url)
         self.idempotency = IdempotencyStore(settings.db_url)
         self._log_lock = threading.Lock()  # the log has one connection: one request at a time
+        self.follower: Follower | None = self.views.follow() if background else None
+        self.sealing: Sealing | None = Sealing(settings).start() if background else None
 
     def today(self) -> dt.date:
         return dt.datetime.now(dt.UTC).date()
@@ -50,7 +57,20 @@ class Services:
         made = dt.datetime.strptime(cp.created, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=dt.UTC)
         return int((dt.datetime.now(dt.UTC) - made).total_seconds())
 
+    def unsealed_positions(self) -> int | None:
+        """How far the log's last sealed event is behind the store's head (None: never
+        sealed); a sealer that keeps up keeps this near 0."""
+        def sealed(db: LogDB) -> int | None:
+            with db.snapshot() as cur:
+                return log_tail(cur)[1] if db.has_log(cur) else None
+        last = self.read_log(sealed)
+        return None if last is None else max(self.views.db.head_position() - last, 0)
+
     def close(self) -> None:
+        if self.sealing is not None:
+            self.sealing.stop()
+        if self.follower is not None:
+            self.follower.stop()
         self.wiring.close()
 
 

@@ -24,13 +24,15 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serving(store_url: str, workers: int = 1) -> Iterator[str]:
+def serving(store_url: str, workers: int = 1,
+            env: dict[str, str] | None = None) -> Iterator[str]:
     """`fundledger serve` on `store_url` until the block ends; yields its base URL."""
     port = free_port()
     proc = subprocess.Popen([sys.executable, "-m", "api.cli", "--db", store_url, "serve",
                              "--port", str(port), "--workers", str(workers)],
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            env={**os.environ, "LEDGER_DB": "", "PYTHONPATH": str(ROOT)})
+                            env={**os.environ, "LEDGER_DB": "", "PYTHONPATH": str(ROOT),
+                                 **(env or {})})
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + STARTUP_S

@@ -4,22 +4,30 @@ through one is read back through the API (whichever worker answers)."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx2
 import pytest
 
 from api.tokens import TokenStore
+from audit.keyfile import create_key_file
 from tests.conftest import PROGRAMME
 from tests.http.server import serving
 from tests.http.test_writes import APPROPRIATION, DISBURSEMENT, PROJECT
 
+ORIGIN = "fundledger.test/served"
+SEALED_WITHIN_S = 20
+
 
 @pytest.fixture
-def served(app: Any, store_url: str) -> Iterator[tuple[str, str]]:
+def served(app: Any, store_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The server, with the log's key: it seals and signs by itself."""
+    create_key_file(tmp_path / "log.key", ORIGIN)
     workers = 2 if store_url.startswith("postgresql") else 1
-    with serving(store_url, workers) as base:
+    with serving(store_url, workers, {"LEDGER_LOG_KEY": str(tmp_path / "log.key")}) as base:
         yield base, store_url
 
 
@@ -41,4 +49,14 @@ def test_serve_answers_writes_and_reads_over_a_socket(served: tuple[str, str]) -
             doc = http.get(path + "/balances", headers={"Authorization": f"Bearer {county}"})
             assert doc.json()["money"]["disbursed_fen"] == 10_000_000
         assert http.get(base + "/readyz").json()["status"] == "ready"
+        deadline = time.monotonic() + SEALED_WITHIN_S
+        while True:  # one worker seals, and signs every SIGN_EVERY_S: the receipt comes
+            receipt = http.get(f"{base}/v1/audit/receipts/D1?programme={PROGRAMME}"
+                               "&county=441423", headers={"Authorization": f"Bearer {county}"})
+            if receipt.status_code == 200:
+                break
+            assert time.monotonic() < deadline, receipt.text
+            time.sleep(0.5)
+        ready = http.get(base + "/readyz").json()  # after the last write was sealed and signed
+        assert ready["unsealed_positions"] == 0 and ready["last_checkpoint_age_s"] is not None
         assert http.get(base + "/openapi.json").json()["info"]["title"].startswith("fundledger")

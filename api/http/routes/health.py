@@ -23,7 +23,10 @@ def _readiness(s: Services) -> dict[str, Any]:
     return {"status": "ready", "store": "reachable",
             "log_size": states[0].head if states else 0,
             "view_lag_events": max((st.lag_events for st in states), default=0),
-            "last_checkpoint_age_s": s.checkpoint_age_s()}
+            "last_checkpoint_age_s": s.checkpoint_age_s(),
+            "unsealed_positions": s.unsealed_positions(),
+            "this_worker_seals": s.sealing is not None and s.sealing.elected,
+            "view_follower_errors": s.follower.errors if s.follower is not None else None}
 
 
 @router.get("/readyz", summary="The store is reachable; view lag and checkpoint age",
