@@ -20,9 +20,13 @@ ENV_LOG_KEY = "LEDGER_LOG_KEY"
 # A file of 32 random bytes, mode 0600, that the application reads and the database role
 # cannot (`fundledger keys snapshot-init`); unset: no snapshots are written or read.
 ENV_SNAPSHOT_KEY_FILE = "LEDGER_SNAPSHOT_KEY_FILE"
+# A directory the operator names for attachments (档案) sent to the HTTP API; unset: none are
+# accepted, and an API write naming an attachment is refused.
+ENV_ATTACHMENTS_DIR = "LEDGER_ATTACHMENTS_DIR"
 
 # Every variable the command line reads (api.cli refuses values that are not UTF-8).
-ENV_NAMES = (ENV_DB, ENV_ACTOR_ID, ENV_ROLE, ENV_SCOPE, ENV_LOG_KEY, ENV_SNAPSHOT_KEY_FILE)
+ENV_NAMES = (ENV_DB, ENV_ACTOR_ID, ENV_ROLE, ENV_SCOPE, ENV_LOG_KEY, ENV_SNAPSHOT_KEY_FILE,
+             ENV_ATTACHMENTS_DIR)
 
 
 @dataclass(frozen=True)
@@ -33,13 +37,14 @@ class Settings:
     db_url: str = DEFAULT_URL
     snapshot_key_file: str | None = None
     log_key_file: str | None = None
+    attachments_dir: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         """The settings in `env` (default: the process's environment); empty means unset."""
         e = os.environ if env is None else env
         return cls(e.get(ENV_DB) or DEFAULT_URL, e.get(ENV_SNAPSHOT_KEY_FILE) or None,
-                   e.get(ENV_LOG_KEY) or None)
+                   e.get(ENV_LOG_KEY) or None, e.get(ENV_ATTACHMENTS_DIR) or None)
 
     def with_db(self, db_url: str | None) -> Settings:
         """The same settings on another store (a `--db` option), or unchanged for None."""

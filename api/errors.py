@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import psycopg
 from eventsourcing.persistence import PersistenceError
 
+from api.attachments import AttachmentNotHeld, AttachmentRefused, AttachmentsOff
 from api.tokens import TokenRefused, TokenUnknown
 from audit.db import StoreMissing
 from audit.errors import (
@@ -100,6 +101,7 @@ CLI_ONLY_ROW = ("2", "—", "usage or I/O error: click's usage errors (a missing
 
 TABLE: dict[type[E.LedgerError], Outcome] = {
     E.InvalidField: REFUSED, E.InvalidText: REFUSED, E.InvalidAmount: REFUSED,
+    AttachmentRefused: REFUSED, AttachmentNotHeld: UNKNOWN, AttachmentsOff: UNAVAILABLE,
     E.RulesInvalid: REFUSED, E.ImportFailed: REFUSED, ProofInvalid: REFUSED,
     TokenRefused: UNAUTHENTICATED, E.NotPermitted: FORBIDDEN, TokenUnknown: UNKNOWN,
     E.UnknownProgramme: UNKNOWN, E.UnknownCounty: UNKNOWN, E.UnknownProject: UNKNOWN,

@@ -27,6 +27,8 @@ IMPORT_FIELDS = ("imported_by_id", "imported_by_role", "imported_by_scope")
 PROGRAMME_PERMISSIONS: dict[str, frozenset[str]] = {
     "open_programme": frozenset({"province"}),
     "admit_county": frozenset({"province"}),
+    # files that entries name (the HTTP API's attachments): whoever records entries
+    "send_attachment": frozenset({"province", "city", "county", "auditor"}),
 }
 
 

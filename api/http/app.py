@@ -10,7 +10,16 @@ from fastapi import FastAPI
 
 from api.config import Settings
 from api.http import docs, problems
-from api.http.routes import audit, counties, health, history, programmes, projects, writes
+from api.http.routes import (
+    attachments,
+    audit,
+    counties,
+    health,
+    history,
+    programmes,
+    projects,
+    writes,
+)
 from api.http.schemas import PROBLEM_RESPONSES
 from api.http.services import Services
 
@@ -34,7 +43,8 @@ def create_app(settings: Settings, background: bool = False) -> FastAPI:
                               "rule, the field and the message in Chinese and English.")
     problems.install(app)
     docs.install(app)
-    for module in (health, programmes, writes, counties, projects, history, audit):
+    for module in (health, programmes, writes, counties, projects, history, audit,
+                   attachments):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app
 

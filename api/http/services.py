@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from fastapi import Request
 
+from api.attachments import AttachmentStore
 from api.config import Settings
 from api.http.idempotency import IdempotencyStore
 from api.http.sealing import Sealing
@@ -34,6 +36,8 @@ class Services:
         self.views = self.wiring.views()
         self.tokens = TokenStore(settings.db_url)
         self.idempotency = IdempotencyStore(settings.db_url)
+        self.attachments = (AttachmentStore(Path(settings.attachments_dir))
+                            if settings.attachments_dir is not None else None)
         self._log_lock = threading.Lock()  # the log has one connection: one request at a time
         self.follower: Follower | None = self.views.follow() if background else None
         self.sealing: Sealing | None = Sealing(settings).start() if background else None

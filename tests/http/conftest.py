@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -54,12 +55,13 @@ class Api:
 
 
 @pytest.fixture
-def api(app: FundLedger, store_url: str) -> Iterator[Api]:
+def api(app: FundLedger, store_url: str, tmp_path: Path) -> Iterator[Api]:
     """GD-2020 opened, county 441423 admitted with 10 million yuan, a token for each role."""
     store = TokenStore(store_url)
     tokens = {}
     for who, (name, scope) in TOKENS.items():
         role = "county" if who == "other_county" else who
         tokens[who] = store.issue(role, name, scope, None, NOW)[0]
-    with TestClient(create_app(Settings(store_url)), raise_server_exceptions=False) as client:
+    settings = Settings(store_url, attachments_dir=str(tmp_path / "attachments"))
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield Api(client, app, tokens)

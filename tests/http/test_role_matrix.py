@@ -13,7 +13,7 @@ from tests.http.conftest import Api
 
 DOC = Path(__file__).parents[2] / "docs" / "api.md"
 PATH_VALUES = {"programme": PROGRAMME, "county": COUNTY, "batch": "2", "period": "2020-05",
-               "entry": "A1", "project": "P1"}
+               "entry": "A1", "project": "P1", "sha256": "0" * 64}
 
 
 def _openapi(api: Api) -> dict[str, Any]:

@@ -35,7 +35,7 @@ def test_schemathesis_finds_no_server_error_and_no_schema_violation(tmp_path: Pa
                                            dt.datetime.now(dt.UTC))
     exe = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     assert exe, "schemathesis is a dev dependency: make install"
-    with serving(store_url) as base:
+    with serving(store_url, env={"LEDGER_ATTACHMENTS_DIR": str(tmp_path / "files")}) as base:
         out = subprocess.run(
             [exe, "run", f"{base}/openapi.json", "-H", f"Authorization: Bearer {token}",
              "--checks", CHECKS, "--phases", "examples,coverage,fuzzing", "--seed", "1",

@@ -16,6 +16,7 @@ from typing import Any
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
+from api.attachments import AttachmentNotHeld, AttachmentStore
 from api.http.auth import Caller
 from api.http.body import json_object, read_body
 from api.http.idempotency import checked_key, request_sha256
@@ -106,6 +107,16 @@ async def run_write(request: Request, caller: TokenRecord,
     return _answer(kept.body, kept.status, False)
 
 
+def held_attachments(store: AttachmentStore | None, named: Any) -> None:
+    """Refuse a write naming an attachment the API's store does not hold (an import may
+    still name files kept elsewhere; the ledger checks the digests' form)."""
+    if not isinstance(named, list):
+        return  # absent, or malformed: the ledger's parser says which
+    for digest in named:
+        if isinstance(digest, str) and (store is None or not store.has(digest)):
+            raise AttachmentNotHeld.of("attachments", sha256=digest[:64])
+
+
 def from_path(fields: dict[str, Any], names: tuple[str, ...]) -> None:
     """Refuse a body that gives a field the path gives."""
     for name in names:
@@ -122,6 +133,7 @@ async def write(request: Request, caller: TokenRecord, kind: str, programme: str
         check_yuan_strings(fields, yuan_keys(COUNTY_COMMANDS[kind]))
         payload = {**fields, **path_fields, "kind": kind, "programme": programme,
                    "county_code": county}
+        held_attachments(services(request).attachments, fields.get("attachments"))
         return services(request).ledger.execute(payload, caller.actor)
 
     def links(result: Result) -> dict[str, str]:
