@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2
+import load_profile
 import psycopg
 from bench_append import PROGRAMME, PROVINCE, Store, bare_rate
 
@@ -93,9 +94,9 @@ def stored_entries(url: str, counties: list[str]) -> Counter[tuple[str, str]]:
     wiring = Wiring(Settings(url))
     try:
         app = wiring.ledger()
-        return Counter((c, e.entry_id) for c in counties
-                       for e in app.events.get(county_stream_id(PROGRAMME, c))
-                       if str(getattr(e, "entry_id", "")).startswith("LT-"))
+        ids = ((c, str(getattr(e, "entry_id", ""))) for c in counties
+               for e in app.events.get(county_stream_id(PROGRAMME, c)))
+        return Counter(k for k in ids if k[1].startswith("LT-"))
     finally:
         wiring.close()
 
@@ -204,7 +205,7 @@ async def drive(base: str, tokens: dict[str, str], args: argparse.Namespace,
     of = [counties[i % len(counties)] for i in range(args.clients)]
     budget = PROJECTS_FEN // -(-args.clients // len(counties))
     clients = [client_for(base, of[i], tokens[of[i]]) for i in range(args.clients)]
-    tally, kill = Tally(), {}
+    tally, kill = Tally(), dict[str, Any]()
     try:
         registered = await asyncio.gather(*(register(c, i, budget, tally)
                                             for i, c in enumerate(clients)))
@@ -221,14 +222,20 @@ async def drive(base: str, tokens: dict[str, str], args: argparse.Namespace,
         await asyncio.gather(*(c.aclose() for c in clients))
 
 
-def start_server(url: str, workers: int, log: Path) -> tuple[subprocess.Popen[bytes], str]:
-    """`fundledger serve` on a free port; its base URL once /healthz answers."""
+def start_server(url: str, workers: int, log: Path, profile: Path | None,
+                 ) -> tuple[subprocess.Popen[bytes], str]:
+    """`fundledger serve` on a free port (or, to profile, the same app with its steps timed:
+    scripts/load_profile.py); its base URL once /healthz answers."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = int(sock.getsockname()[1])
-    server = subprocess.Popen([*CLI, "--db", url, "serve", "--port", str(port), "--workers",
-                               str(workers)], stdout=log.open("wb"), stderr=subprocess.STDOUT,
-                              env={**os.environ, "LEDGER_DB": "", "PYTHONPATH": str(ROOT)})
+    cmd = ([*CLI, "--db", url, "serve", "--port", str(port), "--workers", str(workers)]
+           if profile is None else
+           [sys.executable, str(Path(__file__).with_name("load_profile.py")), url, str(port),
+            str(workers)])
+    env = {**os.environ, "LEDGER_DB": "", "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}",
+           load_profile.ENV_DIR: str(profile or "")}
+    server = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
     base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + STARTUP_S
     while server.poll() is None and time.monotonic() < deadline:
         with contextlib.suppress(httpx2.TransportError):
@@ -312,6 +319,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--bare-events", type=int, default=2000)
     parser.add_argument("--kill-worker", action="store_true")
+    parser.add_argument("--profile", action="store_true",
+                        help="time each step of a write in the workers (scripts/load_profile.py)")
     args = parser.parse_args()
     store, counties = Store("postgres"), county_codes(args.counties)
     try:
@@ -320,7 +329,10 @@ def main() -> None:
         tokens = set_up(url, counties)
         before = events_per_county(url, counties)
         log = Path(store.tmp) / "serve.log"
-        server, base = start_server(url, args.workers, log)
+        profile = Path(store.tmp) / "profile" if args.profile else None
+        if profile is not None:
+            profile.mkdir()
+        server, base = start_server(url, args.workers, log, profile)
         try:
             tally, seconds, kill = asyncio.run(drive(base, tokens, args, server))
         finally:
@@ -330,6 +342,8 @@ def main() -> None:
               f"{args.seconds:g} s; load average {os.getloadavg()[0]:.2f}; server log {log}")
         ok = report(tally, max(seconds, 1e-9), bare,
                     kill, checks(url, counties, before, tally, args.clients))
+        if profile is not None:
+            print(load_profile.summary(profile))
     finally:
         store.close()
     sys.exit(0 if ok else 1)

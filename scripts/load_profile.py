@@ -1,0 +1,108 @@
+"""Where a write's time goes in `fundledger serve`: wall-time accounting per step, per worker.
+
+`scripts/load_test.py --profile DIR` serves through this module instead of `fundledger serve`
+(same uvicorn settings, same app factory, same worker count). In each worker process the steps
+of a write are wrapped with wall-clock timers (calls and total seconds; they overlap where
+one step calls another: `ledger save` is inside `ledger execute`) and every request's time
+from arrival to answer is taken by a middleware. Each worker rewrites DIR/PID.json every
+second; `summary(DIR)` adds the workers up.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+ENV_DIR = "FUNDLEDGER_LOAD_PROFILE_DIR"
+STEPS = {  # label -> (module, class, method)
+    "token lookup": ("api.tokens", "TokenStore", "authenticate"),
+    "idempotency find": ("api.http.idempotency", "IdempotencyStore", "find"),
+    "idempotency keep (+find)": ("api.http.idempotency", "IdempotencyStore", "keep"),
+    "side-table connect": ("api.sidetables", "SideTable", "_connect"),
+    "ledger execute": ("ledger.application", "FundLedger", "execute"),
+    "ledger save (commit)": ("ledger.application", "FundLedger", "save"),
+}
+_totals: dict[str, list[float]] = {}
+_guard = threading.Lock()
+
+
+def _add(label: str, seconds: float) -> None:
+    with _guard:
+        t = _totals.setdefault(label, [0, 0.0])
+        t[0] += 1
+        t[1] += seconds
+
+
+def _timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            _add(label, time.perf_counter() - began)
+    return wrapper
+
+
+def _dump(folder: Path) -> None:
+    while True:
+        time.sleep(1)
+        with _guard:
+            doc = {"cpu_s": time.process_time(), "steps": dict(_totals)}
+        (folder / f"{os.getpid()}.json").write_text(json.dumps(doc))
+
+
+def app() -> Any:
+    """uvicorn's factory in each worker: the served app, its steps timed."""
+    import importlib
+
+    from api.http.app import app_from_env
+
+    for label, (module, cls, method) in STEPS.items():
+        owner = getattr(importlib.import_module(module), cls)
+        setattr(owner, method, _timed(label, getattr(owner, method)))
+    served = app_from_env()
+
+    @served.middleware("http")
+    async def whole(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
+        began = time.perf_counter()
+        answer = await call_next(request)
+        _add(f"request {request.method}", time.perf_counter() - began)
+        return answer
+
+    threading.Thread(target=_dump, args=(Path(os.environ[ENV_DIR]),), daemon=True).start()
+    return served
+
+
+def summary(folder: Path) -> str:
+    """The workers' totals: calls, mean ms per call, and share of the requests' time."""
+    steps: dict[str, list[float]] = {}
+    cpu = 0.0
+    for f in folder.glob("*.json"):
+        doc = json.loads(f.read_text())
+        cpu += doc["cpu_s"]
+        for label, (n, s) in doc["steps"].items():
+            t = steps.setdefault(label, [0, 0.0])
+            t[0] += n
+            t[1] += s
+    whole = steps.get("request POST", [0, 0.0])[1] or 1.0
+    lines = [f"{'step (wall time, all workers)':<28} {'calls':>7} {'ms/call':>8} {'share':>6}"]
+    for label, (n, s) in sorted(steps.items(), key=lambda kv: -kv[1][1]):
+        lines.append(f"{label:<28} {int(n):>7} {1000 * s / max(n, 1):>8.2f} {s / whole:>6.0%}")
+    lines.append(f"workers' CPU time (process_time, all threads): {cpu:.1f} s")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # python scripts/load_profile.py URL PORT WORKERS
+    import uvicorn
+
+    os.environ["LEDGER_DB"] = sys.argv[1]
+    uvicorn.run("load_profile:app", factory=True, host="127.0.0.1", port=int(sys.argv[2]),
+                workers=int(sys.argv[3]), log_level="info", proxy_headers=False)
