@@ -12,6 +12,7 @@ from fastapi import Request
 
 from api.config import Settings
 from api.http.idempotency import IdempotencyStore
+from api.sidetables import side_pool
 from api.tokens import TokenStore
 from api.wiring import Wiring
 from audit.db import LogDB
@@ -27,8 +28,10 @@ class Services:
         self.wiring = Wiring(settings)
         self.ledger = self.wiring.ledger()
         self.views = self.wiring.views()
-        self.tokens = TokenStore(settings.db_url)
-        self.idempotency = IdempotencyStore(settings.db_url)
+        # one pool of connections for both side tables (None on SQLite)
+        self._side_pool = side_pool(settings.db_url)
+        self.tokens = TokenStore(settings.db_url, self._side_pool)
+        self.idempotency = IdempotencyStore(settings.db_url, self._side_pool)
         self._log_lock = threading.Lock()  # the log has one connection: one request at a time
 
     def today(self) -> dt.date:
@@ -51,7 +54,11 @@ class Services:
         return int((dt.datetime.now(dt.UTC) - made).total_seconds())
 
     def close(self) -> None:
-        self.wiring.close()
+        try:
+            self.wiring.close()
+        finally:
+            if self._side_pool is not None:
+                self._side_pool.close()
 
 
 def services(request: Request) -> Services:
