@@ -2,17 +2,22 @@
 
 `scripts/load_test.py --profile DIR` serves through this module instead of `fundledger serve`
 (same uvicorn settings, same app factory, same worker count). In each worker process the steps
-of a write are wrapped with wall-clock timers (calls and total seconds; they overlap where
-one step calls another: `ledger save` is inside `ledger execute`) and every request's time
-from arrival to answer is taken by a middleware. Each worker rewrites DIR/PID.json every
-second; `summary(DIR)` adds the workers up.
+of a write are wrapped with timers (calls, wall seconds and the thread's CPU seconds; they
+overlap where one step calls another: `ledger save` is inside `ledger execute`), every
+request's time from arrival to answer is taken by a middleware, and the event loop's thread
+(HTTP parsing, routing, the answer) runs under cProfile. Each worker rewrites DIR/PID.json and
+DIR/PID.prof (pstats) every second; `summary(DIR)` adds the workers up.
 """
 
 from __future__ import annotations
 
+import cProfile
 import functools
+import io
 import json
+import marshal
 import os
+import pstats
 import sys
 import threading
 import time
@@ -33,30 +38,34 @@ _totals: dict[str, list[float]] = {}
 _guard = threading.Lock()
 
 
-def _add(label: str, seconds: float) -> None:
+def _add(label: str, seconds: float, cpu: float) -> None:
     with _guard:
-        t = _totals.setdefault(label, [0, 0.0])
+        t = _totals.setdefault(label, [0, 0.0, 0.0])
         t[0] += 1
         t[1] += seconds
+        t[2] += cpu
 
 
 def _timed(label: str, fn: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), time.thread_time()
         try:
             return fn(*args, **kwargs)
         finally:
-            _add(label, time.perf_counter() - began)
+            _add(label, time.perf_counter() - began, time.thread_time() - cpu)
     return wrapper
 
 
-def _dump(folder: Path) -> None:
+def _dump(folder: Path, loop_profile: cProfile.Profile) -> None:
     while True:
         time.sleep(1)
         with _guard:
             doc = {"cpu_s": time.process_time(), "steps": dict(_totals)}
         (folder / f"{os.getpid()}.json").write_text(json.dumps(doc))
+        loop_profile.snapshot_stats()  # what dump_stats does
+        with (folder / f"{os.getpid()}.prof").open("wb") as f:
+            marshal.dump(loop_profile.stats, f)
 
 
 def app() -> Any:
@@ -74,10 +83,13 @@ def app() -> Any:
     async def whole(request: Any, call_next: Callable[[Any], Awaitable[Any]]) -> Any:
         began = time.perf_counter()
         answer = await call_next(request)
-        _add(f"request {request.method}", time.perf_counter() - began)
+        _add(f"request {request.method}", time.perf_counter() - began, 0.0)
         return answer
 
-    threading.Thread(target=_dump, args=(Path(os.environ[ENV_DIR]),), daemon=True).start()
+    loop_profile = cProfile.Profile()  # uvicorn runs its loop in the thread that calls this
+    loop_profile.enable()
+    threading.Thread(target=_dump, args=(Path(os.environ[ENV_DIR]), loop_profile),
+                     daemon=True).start()
     return served
 
 
@@ -88,15 +100,22 @@ def summary(folder: Path) -> str:
     for f in folder.glob("*.json"):
         doc = json.loads(f.read_text())
         cpu += doc["cpu_s"]
-        for label, (n, s) in doc["steps"].items():
-            t = steps.setdefault(label, [0, 0.0])
-            t[0] += n
-            t[1] += s
-    whole = steps.get("request POST", [0, 0.0])[1] or 1.0
-    lines = [f"{'step (wall time, all workers)':<28} {'calls':>7} {'ms/call':>8} {'share':>6}"]
-    for label, (n, s) in sorted(steps.items(), key=lambda kv: -kv[1][1]):
-        lines.append(f"{label:<28} {int(n):>7} {1000 * s / max(n, 1):>8.2f} {s / whole:>6.0%}")
-    lines.append(f"workers' CPU time (process_time, all threads): {cpu:.1f} s")
+        for label, values in doc["steps"].items():
+            t = steps.setdefault(label, [0, 0.0, 0.0])
+            for i, v in enumerate(values):
+                t[i] += v
+    whole = steps.get("request POST", [0, 0.0, 0.0])
+    lines = [f"{'step (all workers)':<26} {'calls':>6} {'wall ms':>8} {'share':>6} {'CPU ms':>7}"]
+    for label, (n, s, c) in sorted(steps.items(), key=lambda kv: -kv[1][1]):
+        lines.append(f"{label:<26} {int(n):>6} {1000 * s / max(n, 1):>8.2f} "
+                     f"{s / (whole[1] or 1):>6.0%} {1000 * c / max(n, 1):>7.2f}")
+    lines.append(f"workers' CPU (all threads): {cpu:.1f} s = "
+                 f"{1000 * cpu / max(whole[0], 1):.2f} ms per write")
+    out = io.StringIO()
+    loop = pstats.Stats(*map(str, folder.glob("*.prof")), stream=out)
+    loop.sort_stats("tottime").print_stats(15)
+    lines.append("event-loop threads (cProfile), by own time:")
+    lines += [line for line in out.getvalue().splitlines()[4:] if line.strip()]
     return "\n".join(lines)
 
 

@@ -29,24 +29,19 @@ import statistics
 import subprocess
 import sys
 import time
-from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx2
 import load_profile
-import psycopg
 from bench_append import PROGRAMME, PROVINCE, Store, bare_rate
+from load_checks import CLI, ROOT, Tally, checks, events_per_county
 
 from api.config import Settings
 from api.tokens import TokenStore
 from api.wiring import Wiring
-from ledger.county import county_stream_id
 from ledger.rules import packaged_rules
 
-ROOT = Path(__file__).resolve().parents[1]
-CLI = [sys.executable, "-m", "api.cli"]
 ALLOCATION_FEN = 10**11
 APPROPRIATION_FEN = 5 * 10**10
 PROJECTS_FEN = 4 * 10**10  # shared among a county's projects: the category's limit holds
@@ -76,40 +71,6 @@ def set_up(url: str, counties: list[str]) -> dict[str, str]:
         wiring.close()
     store, now = TokenStore(url), dt.datetime.now(dt.UTC)
     return {c: store.issue("county", f"load-{c}", c, None, now)[0] for c in counties}
-
-
-def events_per_county(url: str, counties: list[str]) -> dict[str, int]:
-    """The events stored in each county's stream, counted in SQL."""
-    ids = {str(county_stream_id(PROGRAMME, c)): c for c in counties}
-    with psycopg.connect(url) as conn:
-        rows = conn.execute("SELECT originator_id::text, count(*) FROM fundledger_events "
-                            "WHERE originator_id::text = ANY(%s) GROUP BY 1",
-                            (list(ids),)).fetchall()
-    found = {ids[r[0]]: int(r[1]) for r in rows}
-    return {c: found.get(c, 0) for c in counties}
-
-
-def stored_entries(url: str, counties: list[str]) -> Counter[tuple[str, str]]:
-    """(county, entry id) of every load-test entry stored, decoded from the county streams."""
-    wiring = Wiring(Settings(url))
-    try:
-        app = wiring.ledger()
-        ids = ((c, str(getattr(e, "entry_id", ""))) for c in counties
-               for e in app.events.get(county_stream_id(PROGRAMME, c)))
-        return Counter(k for k in ids if k[1].startswith("LT-"))
-    finally:
-        wiring.close()
-
-
-@dataclass
-class Tally:
-    """What the clients saw: acknowledged entries, latencies, retries, failures."""
-
-    acked: list[tuple[str, str]] = field(default_factory=list)
-    latencies_ms: list[float] = field(default_factory=list)
-    retries: int = 0
-    replays: int = 0
-    failures: list[str] = field(default_factory=list)
 
 
 async def post(client: httpx2.AsyncClient, path: str, body: dict[str, Any], key: str,
@@ -172,6 +133,17 @@ async def write_until(client: httpx2.AsyncClient, i: int, county: str, stop_at: 
         n += 1
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    return (after[0] - before[0]) / max(after[1] - before[1], 1)
+
+
 def worker_pids(server: subprocess.Popen[bytes]) -> list[int]:
     """The uvicorn worker processes: the serve process's children made by multiprocessing."""
     path = Path(f"/proc/{server.pid}/task/{server.pid}/children")
@@ -211,12 +183,14 @@ async def drive(base: str, tokens: dict[str, str], args: argparse.Namespace,
                                             for i, c in enumerate(clients)))
         if not all(registered):
             return tally, 0.0, kill
-        began = time.monotonic()
+        began, cpu, busy = time.monotonic(), time.process_time(), cpu_ticks()
         jobs = [write_until(c, i, of[i], began + args.seconds, tally)
                 for i, c in enumerate(clients)]
         if args.kill_worker:
             jobs.append(kill_one_worker(server, args.seconds / 2, kill))
         await asyncio.gather(*jobs)
+        tally.client_cpu_s = time.process_time() - cpu
+        tally.machine_busy = busy_share(busy, cpu_ticks())
         return tally, time.monotonic() - began, kill
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
@@ -255,35 +229,6 @@ def stop_server(server: subprocess.Popen[bytes]) -> None:
         server.wait()
 
 
-def checks(url: str, counties: list[str], before: dict[str, int], tally: Tally,
-           clients: int) -> list[tuple[str, bool, str]]:
-    """Acknowledged = stored, once each; the SQL counts add up; `fundledger verify` is 0."""
-    acked = Counter(tally.acked)
-    stored = stored_entries(url, counties)
-    lost = sorted(set(acked) - set(stored))
-    doubled = sorted(k for k, n in (stored | acked).items() if n > 1)
-    unacked = sorted(set(stored) - set(acked))
-    after = events_per_county(url, counties)
-    # each client's project is one event more in its county's stream
-    expected = Counter(before) + Counter(counties[i % len(counties)] for i in range(clients))
-    expected.update(c for c, _ in acked)
-    off = {c: (after[c], expected[c]) for c in counties if after[c] != expected[c]}
-    verify = subprocess.run([*CLI, "--db", url, "verify"], check=False, capture_output=True,
-                            text=True,
-                            env={**os.environ, "LEDGER_DB": "", "PYTHONPATH": str(ROOT)})
-    return [
-        ("every write answered (no 4xx, no give-up)", not tally.failures,
-         "; ".join(tally.failures[:3])),
-        ("acknowledged entries all stored (none lost)", not lost, f"lost: {lost[:5]}"),
-        ("stored once each (none doubled)", not doubled, f"doubled: {doubled[:5]}"),
-        ("nothing stored unacknowledged", not unacked, f"unacknowledged: {unacked[:5]}"),
-        ("SQL events per county = before + projects + acknowledged", not off,
-         f"(found, expected): {dict(list(off.items())[:5])}"),
-        ("`fundledger verify` exits 0", verify.returncode == 0,
-         f"exit {verify.returncode}: {(verify.stdout + verify.stderr)[-300:]}"),
-    ]
-
-
 def percentile(values: list[float], q: int) -> float:
     return statistics.quantiles(values, n=100, method="inclusive")[q - 1] if len(values) > 1 \
         else (values[0] if values else float("nan"))
@@ -293,6 +238,7 @@ def report(tally: Tally, seconds: float, bare: list[float], kill: dict[str, Any]
            results: list[tuple[str, bool, str]]) -> bool:
     """Print the figures and the checks; True if every check passed."""
     rate, bare_mean = len(tally.acked) / seconds, statistics.fmean(bare)
+    n = max(len(tally.acked), 1)
     print(f"{'writes acknowledged':<34} {len(tally.acked):>10,} in {seconds:.1f} s")
     print(f"{'API writes/s':<34} {rate:>10,.0f}")
     print(f"{'latency p50 / p99 (ms)':<34} {percentile(tally.latencies_ms, 50):>10.1f} / "
@@ -301,6 +247,8 @@ def report(tally: Tally, seconds: float, bare: list[float], kill: dict[str, Any]
           f"({bare[0]:,.0f}, {bare[1]:,.0f})")
     print(f"{'ratio API / bare (target >= 1.0)':<34} {rate / bare_mean:>10.2f}")
     print(f"{'retries / replayed answers':<34} {tally.retries:>10} / {tally.replays}")
+    print(f"{'client CPU per write (ms)':<34} {1000 * tally.client_cpu_s / n:>10.2f}")
+    print(f"{'all cores busy during the run':<34} {tally.machine_busy:>10.0%}")
     if kill:
         restarted = (f"restarted as {kill['replaced_by']} after {kill['replaced_after_s']:.1f} s"
                      if "replaced_by" in kill else "NOT restarted within 30 s")
