@@ -73,7 +73,7 @@ def checks(url: str, counties: list[str], before: dict[str, int], tally: Tally,
     expected.update(c for c, _ in acked)
     off = {c: (after[c], expected[c]) for c in counties if after[c] != expected[c]}
     verify = subprocess.run([*CLI, "--db", url, "verify"], check=False, capture_output=True,
-                            text=True,
+                            text=True, cwd=ROOT,
                             env={**os.environ, "LEDGER_DB": "", "PYTHONPATH": str(ROOT)})
     return [
         ("every write answered (no 4xx, no give-up)", not tally.failures,

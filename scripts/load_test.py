@@ -209,7 +209,9 @@ def start_server(url: str, workers: int, log: Path, profile: Path | None,
             str(workers)])
     env = {**os.environ, "LEDGER_DB": "", "PYTHONPATH": f"{ROOT}:{ROOT / 'scripts'}",
            load_profile.ENV_DIR: str(profile or "")}
-    server = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env)
+    # cwd: `python -m` puts the working directory first on the path; serve this tree's code
+    server = subprocess.Popen(cmd, stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env,
+                              cwd=ROOT)
     base, deadline = f"http://127.0.0.1:{port}", time.monotonic() + STARTUP_S
     while server.poll() is None and time.monotonic() < deadline:
         with contextlib.suppress(httpx2.TransportError):
