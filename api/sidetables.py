@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -64,14 +64,27 @@ class SideTable:
             cur = QmarkCursor(conn.cursor(), self.postgres)
             if not self._ready:
                 if create:
-                    cur.execute(self.schema)
+                    self._create(conn, cur)
                 elif not self._exists(cur):
                     yield None
                     return
             yield cur
             conn.commit()
-            # Only now: a block that fails rolls back the CREATE TABLE with it (PostgreSQL).
-            self._ready = True
+            self._ready = True  # only now: a failed `_exists` check proves nothing
+
+    def _create(self, conn: Any, cur: QmarkCursor) -> None:
+        """CREATE TABLE IF NOT EXISTS. On PostgreSQL two processes doing it at once collide in
+        the catalog once the first commits (a unique violation on pg_type, or "type ... already
+        exists"): the table then exists, and the loser goes on. The CREATE is committed on its
+        own, so a block that fails after it leaves the table made."""
+        if not self.postgres:
+            cur.execute(self.schema)
+            return
+        from psycopg import errors
+
+        with suppress(errors.UniqueViolation, errors.DuplicateTable, errors.DuplicateObject), \
+                conn.transaction():
+            cur.execute(self.schema)
 
     @contextmanager
     def _connection(self) -> Iterator[Any]:

@@ -53,6 +53,7 @@ class Tally:
     acked: list[tuple[str, str]] = field(default_factory=list)
     latencies_ms: list[float] = field(default_factory=list)
     retries: int = 0
+    retried: Counter[str] = field(default_factory=Counter)  # why: status and problem code
     replays: int = 0
     failures: list[str] = field(default_factory=list)
     client_cpu_s: float = 0.0  # this process's CPU during the timed window

@@ -88,9 +88,20 @@ async def post(client: httpx2.AsyncClient, path: str, body: dict[str, Any], key:
             tally.failures.append(f"{path} {key}: {r.status_code} {r.text[:200]}")
             return False
         tally.retries += 1
+        tally.retried[why(r)] += 1
         await asyncio.sleep(min(0.05 * (attempt + 1), 1.0))
     tally.failures.append(f"{path} {key}: no answer after {MAX_ATTEMPTS} attempts")
     return False
+
+
+def why(r: httpx2.Response | None) -> str:
+    if r is None:
+        return "no answer"
+    try:
+        doc = r.json()
+        return f"{r.status_code} {doc.get('code')} {str(doc.get('detail'))[-100:]!r}"
+    except ValueError:
+        return str(r.status_code)
 
 
 def money_write(i: int, n: int) -> tuple[str, dict[str, Any]]:
@@ -248,7 +259,9 @@ def report(tally: Tally, seconds: float, bare: list[float], kill: dict[str, Any]
     print(f"{'bare single-save/s (before, after)':<34} {bare_mean:>10,.0f} "
           f"({bare[0]:,.0f}, {bare[1]:,.0f})")
     print(f"{'ratio API / bare (target >= 1.0)':<34} {rate / bare_mean:>10.2f}")
-    print(f"{'retries / replayed answers':<34} {tally.retries:>10} / {tally.replays}")
+    print(f"{'retries / replayed answers':<34} {tally.retries:>10} / {tally.replays}"
+          + (f"  ({', '.join(f'{k}: {n}' for k, n in tally.retried.most_common())})"
+             if tally.retried else ""))
     print(f"{'client CPU per write (ms)':<34} {1000 * tally.client_cpu_s / n:>10.2f}")
     print(f"{'all cores busy during the run':<34} {tally.machine_busy:>10.0%}")
     if kill:

@@ -131,3 +131,27 @@ def test_a_short_load_test_with_a_worker_killed_passes_its_checks(pg_available: 
     assert run.returncode == 0, run.stdout + run.stderr
     assert run.stdout.count("[ok]") == 6 and "FAIL" not in run.stdout
     assert "API writes/s" in run.stdout and "restarted as" in run.stdout
+
+
+def test_workers_making_the_idempotency_table_at_once_all_keep_their_answer(
+        app: Any, store_url: str) -> None:
+    """The first writes of several workers each make the table: none may fail for it (on
+    PostgreSQL two concurrent CREATE TABLE IF NOT EXISTS collide in the catalog), since the
+    ledger has already recorded the entry whose answer is being kept."""
+    barrier, errors = threading.Barrier(16), []
+
+    def first_write(i: int) -> None:
+        keys = IdempotencyStore(store_url)  # a fresh process's store: the table not yet seen
+        barrier.wait()
+        try:
+            keys.keep("tok", f"k{i}", "d", 201, b"{}")
+        except Exception as e:  # the test reports whatever escaped
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=first_write, args=(i,)) for i in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert all(IdempotencyStore(store_url).find("tok", f"k{i}", "d") for i in range(16))
