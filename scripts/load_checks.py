@@ -56,8 +56,7 @@ class Tally:
     retried: Counter[str] = field(default_factory=Counter)  # why: status and problem code
     replays: int = 0
     failures: list[str] = field(default_factory=list)
-    client_cpu_s: float = 0.0  # this process's CPU during the timed window
-    machine_busy: float = 0.0  # share of all cores busy during it (/proc/stat)
+    cpu: dict[str, float] = field(default_factory=dict)  # load_profile.CpuMeter.read
 
 
 def checks(url: str, counties: list[str], before: dict[str, int], tally: Tally,

@@ -119,6 +119,51 @@ def summary(folder: Path) -> str:
     return "\n".join(lines)
 
 
+def cpu_ticks() -> tuple[int, int]:
+    """(busy, total) jiffies of all cores since boot."""
+    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(fields) - fields[3] - fields[4], sum(fields)  # not idle, not iowait
+
+
+def proc_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) of a process so far; 0 if it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return 0.0
+    fields = stat.rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def pg_backends(url: str) -> list[int]:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        return [int(r[0]) for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()").fetchall()]
+
+
+class CpuMeter:
+    """CPU spent in a window by this process, the server's workers and the database's
+    backends (processes present at both ends), and the share of all cores busy."""
+
+    def __init__(self, workers: list[int], url: str) -> None:
+        self.began = (time.process_time(), cpu_ticks())
+        self.workers = {p: proc_cpu_s(p) for p in workers}
+        self.backends = {p: proc_cpu_s(p) for p in pg_backends(url)}
+
+    def read(self, workers: list[int], url: str) -> dict[str, float]:
+        ticks = cpu_ticks()
+        def spent(before: dict[int, float], now: list[int]) -> float:
+            return sum(proc_cpu_s(p) - before[p] for p in now if p in before)
+        return {"client": time.process_time() - self.began[0],
+                "server workers": spent(self.workers, workers),
+                "PostgreSQL": spent(self.backends, pg_backends(url)),
+                "all cores busy": (ticks[0] - self.began[1][0])
+                / max(ticks[1] - self.began[1][1], 1)}
+
+
 if __name__ == "__main__":  # python scripts/load_profile.py URL PORT WORKERS
     import uvicorn
 

@@ -144,17 +144,6 @@ async def write_until(client: httpx2.AsyncClient, i: int, county: str, stop_at: 
         n += 1
 
 
-def cpu_ticks() -> tuple[int, int]:
-    """(busy, total) jiffies of all cores since boot."""
-    fields = [int(x) for x in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
-    idle = fields[3] + fields[4]  # idle + iowait
-    return sum(fields) - idle, sum(fields)
-
-
-def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
-    return (after[0] - before[0]) / max(after[1] - before[1], 1)
-
-
 def worker_pids(server: subprocess.Popen[bytes]) -> list[int]:
     """The uvicorn worker processes: the serve process's children made by multiprocessing."""
     path = Path(f"/proc/{server.pid}/task/{server.pid}/children")
@@ -182,7 +171,8 @@ async def kill_one_worker(server: subprocess.Popen[bytes], after_s: float,
 
 
 async def drive(base: str, tokens: dict[str, str], args: argparse.Namespace,
-                server: subprocess.Popen[bytes]) -> tuple[Tally, float, dict[str, Any]]:
+                server: subprocess.Popen[bytes], url: str,
+                ) -> tuple[Tally, float, dict[str, Any]]:
     """All clients: their projects, then D seconds of money writes; the elapsed seconds."""
     counties = list(tokens)
     of = [counties[i % len(counties)] for i in range(args.clients)]
@@ -194,14 +184,14 @@ async def drive(base: str, tokens: dict[str, str], args: argparse.Namespace,
                                             for i, c in enumerate(clients)))
         if not all(registered):
             return tally, 0.0, kill
-        began, cpu, busy = time.monotonic(), time.process_time(), cpu_ticks()
+        began = time.monotonic()
+        meter = load_profile.CpuMeter(worker_pids(server), url)
         jobs = [write_until(c, i, of[i], began + args.seconds, tally)
                 for i, c in enumerate(clients)]
         if args.kill_worker:
             jobs.append(kill_one_worker(server, args.seconds / 2, kill))
         await asyncio.gather(*jobs)
-        tally.client_cpu_s = time.process_time() - cpu
-        tally.machine_busy = busy_share(busy, cpu_ticks())
+        tally.cpu = meter.read(worker_pids(server), url)
         return tally, time.monotonic() - began, kill
     finally:
         await asyncio.gather(*(c.aclose() for c in clients))
@@ -262,8 +252,11 @@ def report(tally: Tally, seconds: float, bare: list[float], kill: dict[str, Any]
     print(f"{'retries / replayed answers':<34} {tally.retries:>10} / {tally.replays}"
           + (f"  ({', '.join(f'{k}: {n}' for k, n in tally.retried.most_common())})"
              if tally.retried else ""))
-    print(f"{'client CPU per write (ms)':<34} {1000 * tally.client_cpu_s / n:>10.2f}")
-    print(f"{'all cores busy during the run':<34} {tally.machine_busy:>10.0%}")
+    for name, seconds_cpu in tally.cpu.items():
+        if name == "all cores busy":
+            print(f"{'all cores busy during the run':<34} {seconds_cpu:>10.0%}")
+        else:
+            print(f"{'CPU ms per write: ' + name:<34} {1000 * seconds_cpu / n:>10.2f}")
     if kill:
         restarted = (f"restarted as {kill['replaced_by']} after {kill['replaced_after_s']:.1f} s"
                      if "replaced_by" in kill else "NOT restarted within 30 s")
@@ -297,7 +290,7 @@ def main() -> None:
             profile.mkdir()
         server, base = start_server(url, args.workers, log, profile)
         try:
-            tally, seconds, kill = asyncio.run(drive(base, tokens, args, server))
+            tally, seconds, kill = asyncio.run(drive(base, tokens, args, server, url))
         finally:
             stop_server(server)
         bare.append(bare_rate(store.url(), args.bare_events))
