@@ -157,7 +157,8 @@ async def kill_one_worker(server: subprocess.Popen[bytes], after_s: float,
     """SIGKILL one worker after `after_s`; note how long until the supervisor has two again."""
     await asyncio.sleep(after_s)
     before = worker_pids(server)
-    victim = before[0]
+    # the busiest worker: the one holding connections (an idle one would prove nothing)
+    victim = max(before, key=load_profile.proc_cpu_s)
     os.kill(victim, signal.SIGKILL)
     killed_at = time.monotonic()
     report["killed"] = victim
