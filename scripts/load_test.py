@@ -83,7 +83,9 @@ async def post(client: httpx2.AsyncClient, path: str, body: dict[str, Any], key:
             r = None
         if r is not None and r.status_code < 500:
             if r.status_code in (200, 201):
-                tally.replays += r.headers.get("Idempotent-Replayed") == "true"
+                # a replay: the kept answer (header), or the ledger recognised the entry (200)
+                tally.replays += (r.status_code == 200
+                                  or r.headers.get("Idempotent-Replayed") == "true")
                 return True
             tally.failures.append(f"{path} {key}: {r.status_code} {r.text[:200]}")
             return False
