@@ -17,9 +17,11 @@ import datetime as dt
 import hashlib
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from api.http.problems import Problem
 from api.sidetables import SideTable
+from ledger.sql import QmarkCursor
 
 IDEMPOTENCY_KEY_MAX_CHARS = 128
 _KEY_RE = re.compile(rf"[\x21-\x7e]{{1,{IDEMPOTENCY_KEY_MAX_CHARS}}}")
@@ -68,20 +70,12 @@ class IdempotencyStore(SideTable):
     def find(self, token_id: str, key: str, digest: str) -> Stored | None:
         """The stored answer to this request; a 409 problem if the key named another."""
         with self.cursor() as cur:
-            row = None if cur is None else cur.execute(
-                f"SELECT request_sha256, status, body FROM {IDEMPOTENCY_TABLE} "
-                "WHERE token_id = ? AND idem_key = ?", (token_id, key)).fetchone()
-        if row is None:
-            return None
-        if row[0] != digest:
-            raise Problem(409, "IDEMPOTENCY_KEY_REUSED",
-                          "此 Idempotency-Key 已用于另一个请求，未记录任何内容",
-                          "this Idempotency-Key was used for another request; nothing was "
-                          "recorded", "Idempotency-Key")
-        return Stored(int(row[1]), str(row[2]).encode("utf-8"))
+            row = None if cur is None else self._row(cur, token_id, key)
+        return _stored(row, digest)
 
     def keep(self, token_id: str, key: str, digest: str, status: int, body: bytes) -> Stored:
-        """Keep an answer; if a concurrent twin kept one first, that one is the answer."""
+        """Keep an answer; if a concurrent twin kept one first, that one is the answer.
+        One transaction: the insert waits for a twin's uncommitted one, then the read sees it."""
         now = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         conflict = "ON CONFLICT (token_id, idem_key) DO NOTHING"
         with self.cursor(create=True) as cur:
@@ -89,6 +83,25 @@ class IdempotencyStore(SideTable):
             cur.execute(f"INSERT INTO {IDEMPOTENCY_TABLE} (token_id, idem_key, request_sha256,"
                         f" status, body, created_at) VALUES (?, ?, ?, ?, ?, ?) {conflict}",
                         (token_id, key, digest, status, body.decode("utf-8"), now))
-        found = self.find(token_id, key, digest)
+            row = self._row(cur, token_id, key)
+        found = _stored(row, digest)
         assert found is not None
         return found
+
+    @staticmethod
+    def _row(cur: QmarkCursor, token_id: str, key: str) -> Any:
+        return cur.execute(f"SELECT request_sha256, status, body FROM {IDEMPOTENCY_TABLE} "
+                           "WHERE token_id = ? AND idem_key = ?", (token_id, key)).fetchone()
+
+
+def _stored(row: Any, digest: str) -> Stored | None:
+    """The answer kept in `row` for a request of this digest; None if no row; 409 if the key
+    was used for another request."""
+    if row is None:
+        return None
+    if row[0] != digest:
+        raise Problem(409, "IDEMPOTENCY_KEY_REUSED",
+                      "此 Idempotency-Key 已用于另一个请求，未记录任何内容",
+                      "this Idempotency-Key was used for another request; nothing was "
+                      "recorded", "Idempotency-Key")
+    return Stored(int(row[1]), str(row[2]).encode("utf-8"))

@@ -15,6 +15,7 @@ from api.attachments import AttachmentStore
 from api.config import Settings
 from api.http.idempotency import IdempotencyStore
 from api.http.sealing import Sealing
+from api.sidetables import side_pool
 from api.tokens import TokenStore
 from api.wiring import Wiring
 from audit.db import LogDB
@@ -34,8 +35,10 @@ class Services:
         self.wiring = Wiring(settings)
         self.ledger = self.wiring.ledger()
         self.views = self.wiring.views()
-        self.tokens = TokenStore(settings.db_url)
-        self.idempotency = IdempotencyStore(settings.db_url)
+        # one pool of connections for both side tables (None on SQLite)
+        self._side_pool = side_pool(settings.db_url)
+        self.tokens = TokenStore(settings.db_url, self._side_pool)
+        self.idempotency = IdempotencyStore(settings.db_url, self._side_pool)
         self.attachments = (AttachmentStore(Path(settings.attachments_dir))
                             if settings.attachments_dir is not None else None)
         self._log_lock = threading.Lock()  # the log has one connection: one request at a time
@@ -75,7 +78,11 @@ class Services:
             self.sealing.stop()
         if self.follower is not None:
             self.follower.stop()
-        self.wiring.close()
+        try:
+            self.wiring.close()
+        finally:
+            if self._side_pool is not None:
+                self._side_pool.close()
 
 
 def services(request: Request) -> Services:
