@@ -13,6 +13,8 @@ from dataclasses import dataclass, replace
 from ledger.stores import DEFAULT_URL
 
 ENV_DB = "LEDGER_DB"
+# The programme a command or request means when it names none: the first one.
+DEFAULT_PROGRAMME = "gd-2020-ecrural"
 ENV_ACTOR_ID = "LEDGER_ACTOR_ID"
 ENV_ROLE = "LEDGER_ROLE"
 ENV_SCOPE = "LEDGER_SCOPE"

@@ -17,6 +17,7 @@ from audit.chains import decode_row, iter_rows
 from audit.checks import Finding
 from audit.db import stream_id_of
 from audit.statements import FORMAT, StatementBuilder
+from ledger.errors import StoreInconsistent
 from projections import model as M
 from projections import money as Y
 from projections import report, schema, source
@@ -76,6 +77,28 @@ def bundle_statements(views: Views) -> Callable[[Any, int], dict[str, Any]]:
         views.wait(position)
         return _ledger(views, M.CURRENT, scope.programme, scope.county, position)[0]
     return statements
+
+
+def statements_for_bundle(views: Views) -> tuple[Callable[[Any, int], dict[str, Any]] | None,
+                                                  str | None]:
+    """What `export` hands the bundle: the read models' statements, or None (the bundle then
+    recomputes them from the events) when the views cannot be brought up to date; with a
+    warning, in Chinese and English, when stored events are inconsistent (left out of the
+    statements; verifying the bundle will report them)."""
+    try:
+        views.catch_up()
+        flags = views.inconsistencies()
+    except StoreInconsistent as e:
+        return None, (f"{e}\n  读模型无法更新，statements.json 改为由事件重算 / the read models "
+                      "cannot be brought up to date; statements.json is recomputed from the "
+                      "events instead")
+    warning = None
+    if flags:
+        counties = ", ".join(sorted({f.county_code or f"stream {f.stream_id}" for f in flags}))
+        warning = (f"存储的事件不一致 / inconsistent stored events: {counties}\n  "
+                   "statements.json 不含这些县，校验时将报告 / statements.json leaves these "
+                   "counties out; verifying the bundle will report them")
+    return bundle_statements(views), warning
 
 
 def _ledger(views: Views, as_of: M.AsOf, programme: str | None = None,

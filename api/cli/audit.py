@@ -16,12 +16,11 @@ from typing import Any
 import click
 
 from api import render
-from api.cli.kit import DEFAULT_PROGRAMME, STORE_INT, Ctx, Seconds, errors_mapped
-from api.config import ENV_LOG_KEY
+from api.cli.kit import STORE_INT, Ctx, Seconds, errors_mapped
+from api.config import DEFAULT_PROGRAMME, ENV_LOG_KEY
 from audit.db import LogDB
 from audit.errors import NoCheckpoint
 from audit.sealer import SIGN_EVERY_S
-from ledger.errors import StoreInconsistent
 
 
 @contextmanager
@@ -297,26 +296,14 @@ def proof(ctx: Ctx, leaf: int | None, old_size: int | None, size: int | None) ->
 
 
 def _ledger_statements(views: Any) -> Any:
-    """The read models' statements; None (recompute from the events) if the stored events are
-    inconsistent, which the bundle's offline verification will then show."""
-    from audit.reconcile import bundle_statements
+    """The read models' statements for the bundle (None: recomputed from the events), with a
+    warning on stderr when the stored events are inconsistent."""
+    from audit.reconcile import statements_for_bundle
 
-    try:
-        views.catch_up()
-        flags = views.inconsistencies()
-        if flags:
-            counties = ", ".join(sorted({f.county_code or f"stream {f.stream_id}"
-                                         for f in flags}))
-            click.echo(f"警告 / WARNING: 存储的事件不一致 / inconsistent stored events: "
-                       f"{counties}\n  statements.json 不含这些县，校验时将报告 / statements.json "
-                       "leaves these counties out; verifying the bundle will report them",
-                       err=True)
-        return bundle_statements(views)
-    except StoreInconsistent as e:
-        click.echo(f"警告 / WARNING: {e}\n  读模型无法更新，statements.json 改为由事件重算 / the "
-                   "read models cannot be brought up to date; statements.json is recomputed "
-                   "from the events instead", err=True)
-        return None
+    statements, warning = statements_for_bundle(views)
+    if warning is not None:
+        click.echo(f"警告 / WARNING: {warning}", err=True)
+    return statements
 
 
 @click.command("export")

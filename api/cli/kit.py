@@ -68,7 +68,6 @@ class Seconds(click.ParamType[float]):
             self.fail(f"应为 {self.lo} 至 {self.hi} 秒 / expected {self.lo} to {self.hi} "
                       f"seconds, not {value!r}", param, ctx)
         return seconds
-DEFAULT_PROGRAMME = "gd-2020-ecrural"
 # Re-exported for the other CLI modules (the codes and the mapping live in api.errors).
 __all__ = ["EXIT_OK", "EXIT_RULE", "EXIT_USAGE", "STORE_ERRORS", "one_line", "store_unavailable"]
 

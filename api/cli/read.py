@@ -13,7 +13,6 @@ import click
 from api import present, render
 from api.cli import filein
 from api.cli.kit import (
-    DEFAULT_PROGRAMME,
     EXIT_OK,
     EXIT_RULE,
     EXIT_USAGE,
@@ -23,6 +22,7 @@ from api.cli.kit import (
     fail,
     one_line,
 )
+from api.config import DEFAULT_PROGRAMME
 from audit.chains import iter_rows, verify_chains
 from audit.errors import AuditError
 from ledger.errors import LedgerError

@@ -12,7 +12,8 @@ from typing import Any
 import click
 
 from api import render
-from api.cli.kit import DEFAULT_PROGRAMME, STORE_INT, YEAR, Ctx, errors_mapped
+from api.cli.kit import STORE_INT, YEAR, Ctx, errors_mapped
+from api.config import DEFAULT_PROGRAMME
 from api.present import compliance_zh, pct, provisional, with_yuan, yuan
 from projections.model import BASIS_ZH, DENOMINATOR_ZH, AsOf
 from projections.report import CountyStatus

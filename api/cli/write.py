@@ -11,12 +11,12 @@ import click
 from api import render
 from api.cli import filein
 from api.cli.kit import (
-    DEFAULT_PROGRAMME,
     Ctx,
     actor_options,
     errors_mapped,
     make_actor,
 )
+from api.config import DEFAULT_PROGRAMME
 from ledger import fields as F
 from ledger.commands import COUNTY_COMMANDS, CommandSpec, FieldSpec
 from ledger.commands.lines import import_refused_on_line, parse_import

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from typing import Any
 
@@ -93,3 +94,24 @@ def test_before_any_checkpoint(api: Api) -> None:
     assert r.status_code == 404 and r.json()["code"] == "NO_CHECKPOINT"
     r = _get(api, "county", "/v1/audit/receipts/A1", programme=PROGRAMME, county=COUNTY)
     assert r.status_code == 404 and r.json()["code"] == "NO_RECEIPT"
+
+
+def test_an_exported_bundle_verifies_offline(signed: tuple[Api, str], tmp_path: Path) -> None:
+    """GET /v1/audit/export streams a tar.gz of the county's bundle; fundledger-verify checks
+    it offline with the log's key; a county token gets only its own county."""
+    api, vkey = signed
+    r = _get(api, "county", "/v1/audit/export", programme=PROGRAMME, county=COUNTY)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == "application/gzip"
+    archive = tmp_path / "b.tar.gz"
+    archive.write_bytes(r.content)
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path / "x", filter="data")
+    out = subprocess.run([sys.executable, "-m", "audit.offline", str(tmp_path / "x" / "bundle"),
+                          "--key", vkey], capture_output=True, text=True, timeout=120,
+                         check=False)
+    assert out.returncode == 0 and "VERIFIED" in out.stdout, out.stdout + out.stderr
+    assert _get(api, "county", "/v1/audit/export").status_code == 403  # the whole log
+    assert _get(api, "other_county", "/v1/audit/export", county=COUNTY).status_code == 403
+    assert _get(api, "auditor", "/v1/audit/export", county="441499").status_code == 404
+    assert _get(api, "auditor", "/v1/audit/export", until="2020-13-01").status_code == 422

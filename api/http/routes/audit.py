@@ -4,23 +4,32 @@ proofs, and the leaves. Everything here can be checked offline (docs/audit.md)."
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import PlainTextResponse, StreamingResponse
 
+from api.config import DEFAULT_PROGRAMME
 from api.http.auth import Caller
 from api.http.matrix import read_roles, roles_extra
 from api.http.problems import Problem
 from api.http.services import Services, services
 from audit import log, proofs
+from audit.bundle import Scope
+from audit.bundle import export as export_bundle
 from audit.db import Cursor, LogDB
 from audit.errors import NoCheckpoint
 from audit.receipts import receipt
+from audit.reconcile import statements_for_bundle
 from ledger import fields as F
 from ledger.actors import Actor, authorise_read
+from ledger.errors import NotPermitted
 
 router = APIRouter(prefix="/v1/audit", tags=["audit"])
 LEAVES_PAGE_MAX = 1000
@@ -109,3 +118,60 @@ async def leaves(request: Request, caller: Caller, start: Size,
             {"leaf_index": x.index, "stream_id": x.stream_id, "version": x.version,
              "event_hash": x.event_hash.hex()} for x in found]}
     return await run_in_threadpool(_on_log, services(request), caller.actor, None, read)
+
+
+EXPORT_CHUNK_BYTES = 1 << 20
+
+
+def _bundle_archive(s: Services, scope: Scope, workdir: Path) -> Path:
+    """Write the scope's bundle into `workdir`, then pack it as `bundle.tar.gz` beside it."""
+    statements, _ = statements_for_bundle(s.views)
+    bundle_dir = workdir / "bundle"
+    s.read_log(lambda db: export_bundle(db, bundle_dir, scope, ledger_statements=statements))
+    archive = workdir / "bundle.tar.gz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(bundle_dir, arcname="bundle")
+    return archive
+
+
+@router.get("/export", summary="审计包 An audit bundle (tar.gz) that fundledger-verify checks "
+            "offline", response_class=StreamingResponse,
+            openapi_extra=roles_extra(read_roles("audit_log"), "county and city: one county "
+                                                                 "of their scope"))
+async def export(request: Request, caller: Caller,
+                 programme: Annotated[str | None, Query(max_length=64)] = None,
+                 county: Annotated[str | None, Query(max_length=6)] = None,
+                 until: Annotated[str | None, Query(max_length=10)] = None) -> StreamingResponse:
+    """The whole log (province, auditor, reviewer), or a programme's or a county's part; with
+    `until`, only events with a business date up to that day."""
+    actor = caller.actor
+    if county is None and actor.role in ("county", "city"):
+        raise NotPermitted("请指明本辖区的一个县（county=）",
+                           "name one county of your scope (county=)", "county")
+    authorise_read(actor, "audit_log", F.division_code(county, "county") if county else None)
+    s = services(request)
+    if programme is not None or county is not None:  # a scope names what the ledger holds
+        await run_in_threadpool(s.ledger.programme, F.identifier(
+            programme or DEFAULT_PROGRAMME, "programme"))
+        if county is not None:
+            await run_in_threadpool(s.ledger.county, programme or DEFAULT_PROGRAMME, county)
+    scope = Scope(programme or (DEFAULT_PROGRAMME if county else None), county,
+                  F.date(until, "until") if until is not None else None)
+    workdir = Path(tempfile.mkdtemp(prefix="fl-export-"))
+    try:
+        archive = await run_in_threadpool(_bundle_archive, s, scope, workdir)
+    except BaseException:
+        shutil.rmtree(workdir, ignore_errors=True)
+        raise
+
+    def chunks() -> Iterator[bytes]:
+        try:
+            with archive.open("rb") as f:
+                while chunk := f.read(EXPORT_CHUNK_BYTES):
+                    yield chunk
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+    name = f"fundledger-bundle-{county or programme or 'all'}.tar.gz"
+    return StreamingResponse(chunks(), media_type="application/gzip", headers={
+        "Content-Disposition": f'attachment; filename="{name}"'})
