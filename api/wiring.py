@@ -66,6 +66,11 @@ class Wiring:
                 self._log = LogDB(self.settings.db_url)
             return self._log
 
+    def own_log(self) -> LogDB:
+        """A connection to the log of its own, which the caller closes: for a loop that holds
+        it for long (the sealing loop keeps the store's sealer lock on it)."""
+        return LogDB(self.settings.db_url)
+
     @property
     def opened(self) -> bool:
         return any(x is not None for x in (self._ledger, self._views, self._log))

@@ -11,9 +11,8 @@ import threading
 import time
 from pathlib import Path
 
-from api.config import Settings
 from api.errors import STORE_ERRORS
-from audit.db import LogDB
+from api.wiring import Wiring
 from audit.errors import SealerRunning
 from audit.keyfile import load_key_file
 from audit.sealer import Loop, follow
@@ -26,10 +25,10 @@ log = logging.getLogger("fundledger.sealing")
 class Sealing:
     """A thread standing for election as the sealer until `stop()`."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-        self.key = (load_key_file(Path(settings.log_key_file))
-                    if settings.log_key_file is not None else None)
+    def __init__(self, wiring: Wiring) -> None:
+        self.wiring = wiring
+        log_key_file = wiring.settings.log_key_file
+        self.key = load_key_file(Path(log_key_file)) if log_key_file is not None else None
         self.elected = False
         self.last_round = 0.0  # monotonic time of the last round as the sealer
         self.failures = 0
@@ -51,7 +50,7 @@ class Sealing:
     def _run(self) -> None:  # the thread's top level: it outlives a store that is away
         while not self._stop.is_set():
             try:
-                with LogDB(self.settings.db_url) as db:
+                with self.wiring.own_log() as db:
                     follow(db, self._stop.is_set, Loop(key=self.key), on_round=self._round)
             except SealerRunning:
                 pass  # another worker seals; stand again later

@@ -43,7 +43,7 @@ class Services:
                             if settings.attachments_dir is not None else None)
         self._log_lock = threading.Lock()  # the log has one connection: one request at a time
         self.follower: Follower | None = self.views.follow() if background else None
-        self.sealing: Sealing | None = Sealing(settings).start() if background else None
+        self.sealing: Sealing | None = Sealing(self.wiring).start() if background else None
 
     def today(self) -> dt.date:
         return dt.datetime.now(dt.UTC).date()
