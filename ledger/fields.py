@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import unicodedata
+from collections.abc import Mapping
 from typing import Any
 
 from ledger.errors import VALUE_SHOWN_MAX_CHARS, InvalidField, InvalidText
@@ -214,7 +215,7 @@ def period(value: Any, field: str = "period") -> str:
     return value
 
 
-def amount(fields: dict[str, Any], name: str = "amount") -> int:
+def amount(fields: Mapping[str, Any], name: str = "amount") -> int:
     """An amount given as `amount_fen` (int) or `amount` / `amount_yuan` (yuan string)."""
     given = [k for k in (f"{name}_fen", name, f"{name}_yuan") if fields.get(k) is not None]
     if len(given) != 1:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from ledger import fields as F
@@ -62,7 +63,7 @@ class FieldSpec:
             assert isinstance(self.limit, int), self.name
             return F.text(value, self.name, required=self.required, max_chars=self.limit)
         if self.type == AMOUNT:
-            return F.amount(dict(payload), self.name)
+            return F.amount(payload, self.name)
         if self.type == INTEGER:
             assert isinstance(self.limit, tuple), self.name
             return F.integer(value, self.name, *self.limit)
@@ -115,9 +116,10 @@ class CommandSpec:
     key_doc: str = "required"
     example: dict[str, Any] = field(default_factory=dict)
 
-    @property
+    @cached_property
     def keys(self) -> frozenset[str]:
-        """Every payload key of this kind besides the common ones."""
+        """Every payload key of this kind besides the common ones (computed once: every
+        command's parse asks)."""
         return frozenset(k for f in self.fields for k in f.keys)
 
     @property
