@@ -18,6 +18,7 @@ from api.http.routes import (
     history,
     programmes,
     projects,
+    public,
     writes,
 )
 from api.http.schemas import PROBLEM_RESPONSES
@@ -44,7 +45,7 @@ def create_app(settings: Settings, background: bool = False) -> FastAPI:
     problems.install(app)
     docs.install(app)
     for module in (health, programmes, writes, counties, projects, history, audit,
-                   attachments):
+                   attachments, public):
         app.include_router(module.router, responses=PROBLEM_RESPONSES)
     return app
 
