@@ -8,22 +8,17 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+from tests.http.server import free_port
+
 DOC = Path(__file__).parents[2] / "docs" / "api.md"
 SESSION_TIMEOUT_S = 120
 BLOCK = re.compile(r"<!-- curl-session -->\n```sh\n(.*?)```\n<!-- /curl-session -->", re.S)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.mark.skipif(not (shutil.which("curl") and shutil.which("jq")) and
@@ -33,7 +28,7 @@ def test_the_documented_curl_session_runs(tmp_path: Path) -> None:
     assert match, "docs/api.md has no curl-session block"
     bin_dir = str(Path(sys.executable).parent)
     root = str(DOC.parents[1])  # this checkout's code, whichever the console scripts name
-    env = {**os.environ, "PORT": str(_free_port()), "PYTHONPATH": root,
+    env = {**os.environ, "PORT": str(free_port()), "PYTHONPATH": root,
            "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     env.pop("LEDGER_DB", None)
     proc = subprocess.Popen(["bash", "-euo", "pipefail", "-c", match.group(1)], cwd=tmp_path,

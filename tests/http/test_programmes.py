@@ -58,3 +58,13 @@ def test_the_summary_by_scope(api: Api, who: str, params: dict[str, str],
     assert r.status_code == status, r.text
     if status == 200:
         assert [c["county_code"] for c in r.json()["counties"]] == ["441423"]
+
+
+def test_admitting_with_a_field_it_does_not_have_is_refused(api: Api) -> None:
+    """An admission names only its own fields: another (an actor, say) is refused, as a county
+    command's would be, and nothing is recorded."""
+    count = api.events()
+    r = api.post("province", f"/v1/programmes/{PROGRAMME}/counties",
+                 {**ADMIT, "actor_id": "someone-else"})
+    assert r.status_code == 422 and r.json()["code"] == "INVALID_FIELD"
+    assert r.json()["field"] == "actor_id" and api.events() == count

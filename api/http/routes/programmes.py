@@ -17,7 +17,7 @@ from api.present import with_yuan
 from ledger import fields as F
 from ledger.actors import Actor, authorise_read, covers
 from ledger.application import Result
-from ledger.errors import NotPermitted
+from ledger.errors import InvalidField, NotPermitted
 from ledger.money import format_yuan, parse_yuan
 from ledger.rules import packaged_rules, parse_rules_toml
 from projections.model import AsOf
@@ -25,12 +25,13 @@ from projections.model import AsOf
 router = APIRouter(prefix="/v1/programmes", tags=["programmes"])
 RULES_TOML_MAX_CHARS = 64 << 10  # a rules file; the shipped one is about 3 KiB
 _YUAN = {"type": "string", "pattern": YUAN_PATTERN}
-OPEN_BODY = {"type": "object", "additionalProperties": False,
+OPEN_BODY: dict[str, Any] = {"type": "object", "additionalProperties": False,
              "required": ["total", "business_date"],
              "properties": {"programme": {"type": "string", "pattern": ID_PATTERN},
                             "rules_toml": {"type": "string", "maxLength": RULES_TOML_MAX_CHARS},
                             "total": _YUAN, "business_date": DATE_SCHEMA}}
-ADMIT_BODY = {"type": "object", "additionalProperties": False,
+OPEN_FIELDS = frozenset(OPEN_BODY["properties"])
+ADMIT_BODY: dict[str, Any] = {"type": "object", "additionalProperties": False,
               "required": ["county_code", "name", "allocation", "document_no", "business_date"],
               "properties": {"county_code": {"type": "string", "pattern": "^[1-9][0-9]{5}$"},
                              "name": {"type": "string", "minLength": 1,
@@ -39,13 +40,21 @@ ADMIT_BODY = {"type": "object", "additionalProperties": False,
                              "document_no": {"type": "string", "minLength": 1,
                                              "maxLength": F.DOCUMENT_NO_MAX_CHARS},
                              "business_date": DATE_SCHEMA}}
+ADMIT_FIELDS = frozenset(ADMIT_BODY["properties"])
+
+
+def _only(fields: dict[str, Any], allowed: frozenset[str], what: str) -> None:
+    """Refuse a field the command does not have, as a county command's parser does."""
+    unknown = sorted(set(fields) - allowed)
+    if unknown:
+        shown = F.shown(unknown[0])
+        raise InvalidField(f"{what} 没有字段 {shown}", f"{what} has no field {shown}",
+                           unknown[0][:64])
 
 
 def _yuan(fields: dict[str, Any], name: str) -> int:
     value = fields.get(name)
     if not isinstance(value, str):
-        from ledger.errors import InvalidField
-
         raise InvalidField(f"字段 {name} 应为元金额字符串（如 \"100000000.00\"）",
                            f"field {name} must be a yuan string (like \"100000000.00\")", name)
     check_yuan_strings(fields, (name,))
@@ -60,9 +69,7 @@ def _yuan(fields: dict[str, Any], name: str) -> int:
 async def open_programme(request: Request, caller: Caller) -> Response:
     """The shipped rules of `programme`, or `rules_toml` (a whole rules file as text)."""
     def command(fields: dict[str, Any]) -> Result:
-        unknown = set(fields) - {"programme", "total", "business_date", "rules_toml"}
-        if unknown:
-            from_path(fields, tuple(sorted(unknown)))  # a clear 422 naming the field
+        _only(fields, OPEN_FIELDS, "open_programme")
         toml = fields.get("rules_toml")
         rules = (parse_rules_toml(F.text(toml, "rules_toml", max_chars=RULES_TOML_MAX_CHARS))
                  if toml is not None else
@@ -80,6 +87,7 @@ async def open_programme(request: Request, caller: Caller) -> Response:
 async def admit_county(request: Request, caller: Caller, programme: str) -> Response:
     def command(fields: dict[str, Any]) -> Result:
         from_path(fields, ("programme",))
+        _only(fields, ADMIT_FIELDS, "admit_county")
         name: Any = fields.get("name")  # checked by the ledger, with its rules for text
         document_no: Any = fields.get("document_no")
         return services(request).ledger.admit_county(
